@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The object store `.bancada/cache/`: objects are files `ab/cdef…` named by
+ * their SHA-256, mode 0444. Writers copy into `cache/tmp/` while hashing,
+ * fsync, then link() into place (EEXIST is success: same name, same content),
+ * so a crash never leaves a partial object under its final name. Corrupt
+ * objects move to `cache/quarantine/`. The cache lock is an flock() the kernel
+ * drops with the process, so a kill -9 never leaves a stale lock.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
+#include "data-internal.h"
+
+char *
+cache_dir(bc_project *p)
+{
+	return bc_path_join(bc_project_dir(p), "cache");
+}
+
+char *
+cache_obj_path(bc_project *p, const char *hex)
+{
+	return bc_sprintf("%s/cache/%.2s/%s", bc_project_dir(p), hex, hex + 2);
+}
+
+int
+cache_has(bc_project *p, const char *hex, int64_t *size)
+{
+	char *path = cache_obj_path(p, hex);
+	struct stat st;
+	int rc = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (rc && size)
+		*size = st.st_size;
+	free(path);
+	return rc;
+}
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errsz)
+		vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+static int
+open_tmp(bc_project *p, char **tmp_out)
+{
+	char *dir = bc_sprintf("%s/cache/tmp", bc_project_dir(p));
+	if (!dir)
+		return -ENOMEM;
+	bc_mkdir_p(dir, 0755);
+	char *tmp = bc_sprintf("%s/tmp_obj_XXXXXX", dir);
+	free(dir);
+	if (!tmp)
+		return -ENOMEM;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		free(tmp);
+		return -e;
+	}
+	*tmp_out = tmp;
+	return fd;
+}
+
+int
+cache_finalize(bc_project *p, const char *tmp, const char *hex, int sync_dir,
+	char *err, size_t errsz)
+{
+	char *final = cache_obj_path(p, hex);
+	if (!final)
+		return -ENOMEM;
+	char *slash = strrchr(final, '/');
+	*slash = '\0';
+	if (mkdir(final, 0755) < 0 && errno != EEXIST) {
+		int e = errno;
+		set_err(err, errsz, "cannot create cache directory %s: %s", final, strerror(e));
+		free(final);
+		unlink(tmp);
+		return -e;
+	}
+	*slash = '/';
+	int rc = 0;
+	if (link(tmp, final) < 0 && errno != EEXIST) {
+		/* filesystems without hard links: rename (atomic, same directory tree) */
+		if (rename(tmp, final) < 0) {
+			rc = -errno;
+			set_err(err, errsz, "cannot store object %s: %s", final, strerror(-rc));
+		}
+	}
+	unlink(tmp);
+	if (!rc) {
+		/* freshen: gc keeps recent objects (git's freshen_loose_object) */
+		utimensat(AT_FDCWD, final, NULL, 0);
+		*slash = '\0';
+		if (sync_dir)
+			bc_fsync_dir(final);
+	}
+	free(final);
+	return rc;
+}
+
+static int
+same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+		a->st_ctim.tv_nsec == b->st_ctim.tv_nsec && a->st_ino == b->st_ino;
+}
+
+int
+cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
+	char hex[BC_DATA_HEX], int64_t *size, char **tmp_out, char *err, size_t errsz)
+{
+	char *tmp = NULL;
+	int out = open_tmp(p, &tmp);
+	if (out < 0) {
+		set_err(err, errsz, "cannot create a temp file in %s/cache/tmp: %s",
+			bc_project_dir(p), strerror(-out));
+		return out;
+	}
+	int rc = data_hash_copy(fd, out, hex, size);
+	if (rc < 0)
+		set_err(err, errsz, "cannot copy into the cache (%s): %s",
+			rc == -ENOSPC || rc == -EDQUOT ? "disk full" : "write failed", strerror(-rc));
+	struct stat after;
+	if (!rc && before && (fstat(fd, &after) < 0 || !same_stat(before, &after) ||
+			*size != (int64_t)after.st_size)) {
+		rc = BC_EINTERRUPTED;
+		if (err)
+			snprintf(err, errsz, "changed while being hashed: try again once nothing writes to it");
+	}
+	if (!rc && fchmod(out, 0444) < 0)
+		rc = -errno;
+	if (!rc && sync && fsync(out) < 0) {
+		rc = -errno;
+		set_err(err, errsz, "cannot sync %s: %s", tmp, strerror(-rc));
+	}
+	if (close(out) < 0 && !rc) {
+		rc = -errno;
+		set_err(err, errsz, "cannot write %s: %s", tmp, strerror(-rc));
+	}
+	if (rc) {
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	if (!sync) {
+		*tmp_out = tmp;
+		return 0;
+	}
+	rc = cache_finalize(p, tmp, hex, 1, err, errsz);
+	free(tmp);
+	return rc;
+}
+
+int
+cache_insert_buf(bc_project *p, const void *data, size_t len, char hex[BC_DATA_HEX])
+{
+	if (data_hash_buf(data, len, hex) < 0)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot hash");
+	if (cache_has(p, hex, NULL))
+		return 0;
+	char *tmp = NULL, err[512] = "";
+	int fd = open_tmp(p, &tmp);
+	if (fd < 0)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot create a temp file in the cache: %s",
+			strerror(-fd));
+	const char *s = data;
+	size_t left = len;
+	int rc = 0;
+	while (left && !rc) {
+		ssize_t n = write(fd, s, left);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0) {
+			s += n;
+			left -= (size_t)n;
+		}
+	}
+	if (!rc && (fchmod(fd, 0444) < 0 || fsync(fd) < 0))
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		free(tmp);
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot write a cache object: %s", strerror(-rc));
+	}
+	rc = cache_finalize(p, tmp, hex, 1, err, sizeof err);
+	free(tmp);
+	return rc < 0 ? bc_error_set(p, BC_ERR_OS, BC_ERROR, "%s", err) : 0;
+}
+
+int
+cache_read_obj(bc_project *p, const char *hex, char **out, size_t *len)
+{
+	char *path = cache_obj_path(p, hex);
+	int rc = path ? bc_read_file(path, out, len) : -ENOMEM;
+	free(path);
+	if (rc == -ENOENT)
+		return bc_error_set(p, BC_ERR_INPUT, BC_ENOTFOUND,
+			"object %.12s is not in the cache: run `bancada data pull`", hex);
+	if (rc < 0)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot read object %.12s: %s", hex, strerror(-rc));
+	char got[BC_DATA_HEX];
+	data_hash_buf(*out, *len, got);
+	if (strcmp(got, hex) != 0) {
+		free(*out);
+		*out = NULL;
+		cache_quarantine(p, hex);
+		return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
+			"cache object %.12s is corrupt (moved to quarantine): pull it again or re-add the data", hex);
+	}
+	return 0;
+}
+
+int
+cache_verify(bc_project *p, const char *hex, char *why, size_t whysz)
+{
+	char *path = cache_obj_path(p, hex);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	free(path);
+	if (fd < 0) {
+		snprintf(why, whysz, "cannot open: %s", strerror(errno));
+		return errno == ENOENT ? BC_ENOTFOUND : 1;
+	}
+	char got[BC_DATA_HEX];
+	int64_t size;
+	int rc = data_hash_copy(fd, -1, got, &size);
+	close(fd);
+	if (rc < 0) {
+		snprintf(why, whysz, "read error: %s", strerror(-rc));
+		return 1;
+	}
+	if (strcmp(got, hex) != 0) {
+		snprintf(why, whysz, "content hashes to %.12s", got);
+		return 1;
+	}
+	return 0;
+}
+
+int
+cache_quarantine(bc_project *p, const char *hex)
+{
+	char *q = bc_sprintf("%s/cache/quarantine", bc_project_dir(p));
+	char *dst = bc_sprintf("%s/cache/quarantine/%s.%lld", bc_project_dir(p), hex, (long long)time(NULL));
+	char *src = cache_obj_path(p, hex);
+	int rc = -ENOMEM;
+	if (q && dst && src) {
+		bc_mkdir_p(q, 0755);
+		rc = rename(src, dst) < 0 ? -errno : 0;
+	}
+	free(q);
+	free(dst);
+	free(src);
+	return rc;
+}
+
+int
+cache_lock(bc_project *p, int exclusive, int *fd_out)
+{
+	char *path = bc_sprintf("%s/cache/lock", bc_project_dir(p));
+	if (!path)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	char *dir = cache_dir(p);
+	bc_mkdir_p(dir, 0755);
+	free(dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		free(path);
+		if (e == EROFS || e == EACCES)
+			return bc_error_set(p, BC_ERR_OS, BC_EREADONLY, "the data cache is read-only");
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot open the cache lock: %s", strerror(e));
+	}
+	free(path);
+	int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+	const char *env = getenv("BANCADA_LOCK_TIMEOUT_MS");
+	int limit = env && atoi(env) >= 0 ? atoi(env) : 10000;
+	for (int waited = 0; flock(fd, op) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot lock the data cache: %s", strerror(e));
+		}
+		if (waited >= limit) {
+			close(fd);
+			return bc_error_set(p, BC_ERR_PROJECT, BC_EBUSY,
+				"the data cache is busy (a `bancada data gc` or add is running): try again when it finishes");
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+void
+cache_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+copy_verified(int in, int out, const char *hex, char *err, size_t errsz)
+{
+	char got[BC_DATA_HEX];
+	int64_t size;
+	int rc = data_hash_copy(in, out, got, &size);
+	if (rc < 0) {
+		snprintf(err, errsz, "cannot write: %s%s", strerror(-rc),
+			rc == -ENOSPC ? " (disk full)" : "");
+		return rc;
+	}
+	return strcmp(got, hex) ? 1 : 0;
+}
+
+int
+cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int mode,
+	char *err, size_t errsz)
+{
+	char *obj = cache_obj_path(p, hex);
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, ".%.200s.bctmp%ld", name, (long)getpid());
+	int rc = 0, corrupt = 0;
+	if (!obj)
+		return -ENOMEM;
+	unlinkat(dirfd, tmp, 0);
+	if (mode == BC_DATA_LINK_HARDLINK || mode == BC_DATA_LINK_SYMLINK) {
+		char why[128];
+		int v = cache_verify(p, hex, why, sizeof why);
+		if (v < 0)
+			rc = -ENOENT;
+		else
+			corrupt = v;
+		if (!rc && !corrupt) {
+			if (mode == BC_DATA_LINK_HARDLINK && linkat(AT_FDCWD, obj, dirfd, tmp, 0) < 0)
+				mode = BC_DATA_LINK_COPY; /* EXDEV and friends: fall back to a copy */
+			else if (mode == BC_DATA_LINK_SYMLINK && symlinkat(obj, dirfd, tmp) < 0)
+				rc = -errno;
+		}
+	}
+	if (!corrupt && !rc && (mode == BC_DATA_LINK_COPY || mode == BC_DATA_LINK_REFLINK)) {
+		int in = open(obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		int out = in < 0 ? -1 : openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (in < 0 || out < 0) {
+			rc = -errno;
+		} else {
+			int cloned = 0;
+#ifdef FICLONE
+			if (mode == BC_DATA_LINK_REFLINK && ioctl(out, FICLONE, in) == 0) {
+				cloned = 1; /* verify the object itself: same bytes */
+				char why[128];
+				corrupt = cache_verify(p, hex, why, sizeof why) != 0;
+			}
+#endif
+			if (!cloned) {
+				rc = copy_verified(in, out, hex, err, errsz);
+				if (rc == 1) {
+					corrupt = 1;
+					rc = 0;
+				}
+			}
+			if (!rc && !corrupt && fsync(out) < 0)
+				rc = -errno;
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0 && close(out) < 0 && !rc)
+			rc = -errno;
+	}
+	if (!rc && !corrupt && renameat(dirfd, tmp, dirfd, name) < 0)
+		rc = -errno;
+	if (rc || corrupt)
+		unlinkat(dirfd, tmp, 0);
+	if (rc && !err[0])
+		snprintf(err, errsz, "%s", strerror(-rc));
+	if (corrupt) {
+		cache_quarantine(p, hex);
+		snprintf(err, errsz, "cache object %.12s is corrupt (moved to quarantine): pull it again or re-add the data", hex);
+	}
+	free(obj);
+	return corrupt ? 1 : rc;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SHA-256 through OpenSSL's EVP interface (SHA-NI where the CPU has it), read
+ * in 1 MiB chunks. When the data is also copied somewhere, a writer thread
+ * writes chunk N while chunk N+1 is hashed, so the source is read once and the
+ * copy overlaps the hash. A small worker pool spreads many files over cores.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "data-internal.h"
+
+#define NBUF 3
+
+void
+data_hex(const unsigned char *md, char hex[BC_DATA_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int
+data_is_hex(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (int i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		return -EIO;
+	data_hex(md, hex);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Ring of buffers between the hashing reader and the writer thread. */
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[NBUF];
+	size_t len[NBUF];
+	int full[NBUF];
+	int eof, err, out_fd;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct ring *r = arg;
+	for (int i = 0;; i = (i + 1) % NBUF) {
+		pthread_mutex_lock(&r->mu);
+		while (!r->full[i] && !r->eof)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (!r->full[i]) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		pthread_mutex_unlock(&r->mu);
+		int e = r->err ? 0 : write_all(r->out_fd, r->buf[i], r->len[i]);
+		pthread_mutex_lock(&r->mu);
+		if (e && !r->err)
+			r->err = e;
+		r->full[i] = 0;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+static ssize_t
+read_full(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Small inputs (one chunk) skip the thread. */
+int
+data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	struct ring r;
+	memset(&r, 0, sizeof r);
+	r.out_fd = out_fd;
+	int rc = 0, threaded = 0, nbuf = out_fd >= 0 ? NBUF : 1;
+	pthread_t th;
+	int64_t total = 0;
+	for (int i = 0; i < nbuf; i++) {
+		r.buf[i] = malloc(DATA_CHUNK);
+		if (!r.buf[i]) {
+			rc = -ENOMEM;
+			goto done;
+		}
+	}
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	for (int i = 0;; i = (i + 1) % nbuf) {
+		if (threaded) {
+			pthread_mutex_lock(&r.mu);
+			while (r.full[i])
+				pthread_cond_wait(&r.cv, &r.mu);
+			int e = r.err;
+			pthread_mutex_unlock(&r.mu);
+			if (e) {
+				rc = e;
+				break;
+			}
+		}
+		ssize_t n = read_full(fd, r.buf[i], DATA_CHUNK);
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += n;
+		if (!EVP_DigestUpdate(ctx, r.buf[i], (size_t)n)) {
+			rc = -EIO;
+			break;
+		}
+		if (out_fd < 0)
+			continue;
+		if (!threaded && n < DATA_CHUNK) {
+			/* whole input fits one chunk: write it inline */
+			if ((rc = write_all(out_fd, r.buf[i], (size_t)n)) < 0)
+				break;
+			continue;
+		}
+		if (!threaded) {
+			if (pthread_create(&th, NULL, writer_main, &r) != 0) {
+				rc = -EAGAIN;
+				break;
+			}
+			threaded = 1;
+		}
+		pthread_mutex_lock(&r.mu);
+		r.len[i] = (size_t)n;
+		r.full[i] = 1;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+	}
+	if (threaded) {
+		pthread_mutex_lock(&r.mu);
+		r.eof = 1;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+		pthread_join(th, NULL);
+		if (!rc && r.err)
+			rc = r.err;
+	}
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	if (!rc) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
+			rc = -EIO;
+		else
+			data_hex(md, hex);
+	}
+	if (size)
+		*size = total;
+done:
+	for (int i = 0; i < NBUF; i++)
+		free(r.buf[i]);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int
+data_threads(int wanted)
+{
+	if (wanted > 0)
+		return wanted > 64 ? 64 : wanted;
+	const char *env = getenv("BANCADA_THREADS");
+	if (env && atoi(env) > 0)
+		return atoi(env) > 64 ? 64 : atoi(env);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	/* cold reads are latency-bound: a few more readers than cores help */
+	n = n * 2;
+	return n > 8 ? 8 : (int)n;
+}
+
+struct pool {
+	pthread_mutex_t mu;
+	size_t next, n;
+	int first_err;
+	int (*fn)(size_t, void *);
+	void *arg;
+};
+
+static void *
+pool_main(void *arg)
+{
+	struct pool *po = arg;
+	for (;;) {
+		pthread_mutex_lock(&po->mu);
+		size_t i = po->next++;
+		pthread_mutex_unlock(&po->mu);
+		if (i >= po->n)
+			break;
+		int rc = po->fn(i, po->arg);
+		if (rc) {
+			pthread_mutex_lock(&po->mu);
+			if (!po->first_err)
+				po->first_err = rc;
+			pthread_mutex_unlock(&po->mu);
+		}
+	}
+	return NULL;
+}
+
+int
+data_parallel(size_t n, int threads, int (*fn)(size_t i, void *arg), void *arg)
+{
+	struct pool po = { .next = 0, .n = n, .first_err = 0, .fn = fn, .arg = arg };
+	if (threads < 1)
+		threads = 1;
+	if ((size_t)threads > n)
+		threads = (int)n;
+	if (threads <= 1) {
+		int first = 0;
+		for (size_t i = 0; i < n; i++) {
+			int rc = fn(i, arg);
+			if (rc && !first)
+				first = rc;
+		}
+		return first;
+	}
+	pthread_mutex_init(&po.mu, NULL);
+	pthread_t *th = calloc((size_t)threads, sizeof *th);
+	int started = 0;
+	for (int t = 0; th && t < threads; t++)
+		if (pthread_create(&th[t], NULL, pool_main, &po) == 0)
+			started++;
+	if (!started)
+		pool_main(&po);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+	pthread_mutex_destroy(&po.mu);
+	return po.first_err;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* Private declarations shared by the core/data-*.c modules. Not installed. */
+#ifndef BANCADA_CORE_DATA_INTERNAL_H
+#define BANCADA_CORE_DATA_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include "internal.h"
+#include "bancada/data.h"
+
+#define DATA_CHUNK (1024 * 1024)
+
+/* ---- hashing and the worker pool (data-hash.c) ---- */
+void data_hex(const unsigned char *md, char hex[BC_DATA_HEX]);
+int data_is_hex(const char *s);
+/* Hash everything readable from fd; if out_fd >= 0, also write it there (a
+ * writer thread overlaps the write with the hash). Returns 0 or -errno. */
+int data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size);
+int data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX]);
+int data_threads(int wanted);
+/* Run fn(i, arg) for i in [0, n) on `threads` threads; returns the first
+ * non-zero result (every item still runs). */
+int data_parallel(size_t n, int threads, int (*fn)(size_t i, void *arg), void *arg);
+
+/* ---- the object store (data-cache.c) ---- */
+char *cache_dir(bc_project *p);
+char *cache_obj_path(bc_project *p, const char *hex);
+int cache_has(bc_project *p, const char *hex, int64_t *size);
+/* Copy fd into a temp object while hashing. When `sync`, fsync and link
+ * into place; else leave the temp for cache_finalize() (after a syncfs).
+ * `*tmp_out` (malloc'd) names the temp when !sync. Sets p's error only when
+ * `p_err` (workers pass a private message buffer instead). */
+int cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
+	char hex[BC_DATA_HEX], int64_t *size, char **tmp_out, char *err, size_t errsz);
+int cache_finalize(bc_project *p, const char *tmp, const char *hex, int sync_dir,
+	char *err, size_t errsz);
+int cache_insert_buf(bc_project *p, const void *data, size_t len, char hex[BC_DATA_HEX]);
+int cache_read_obj(bc_project *p, const char *hex, char **out, size_t *len);
+/* Re-hash an object: 0 ok, 1 corrupt (why set), <0 error. */
+int cache_verify(bc_project *p, const char *hex, char *why, size_t whysz);
+int cache_quarantine(bc_project *p, const char *hex);
+/* Kernel-released lock on .bancada/cache/lock (flock), waiting up to 10 s. */
+int cache_lock(bc_project *p, int exclusive, int *fd_out);
+void cache_unlock(int fd);
+/* Write object `hex` as dirfd/name atomically in link mode `mode`; verifies
+ * copies. Returns 0, 1 if the object is corrupt (quarantined), <0 error. */
+int cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name,
+	int mode, char *err, size_t errsz);
+
+/* ---- pointers and manifests (data-pointer.c) ---- */
+typedef struct data_ptr {
+	char *path;        /* project-relative data path */
+	char hash[BC_DATA_HEX];
+	int is_dir;
+	int64_t size;
+	int64_t nfiles;
+} data_ptr;
+typedef struct data_ptrs {
+	data_ptr *v;
+	size_t n, cap;
+} data_ptrs;
+/* Parse pointer text; `rel_dir` is the pointer's project-relative directory. */
+int data_ptr_parse(bc_project *p, const char *what, const char *text, size_t len,
+	const char *rel_dir, data_ptr *out);
+char *data_ptr_format(const data_ptr *d);
+int data_ptr_write(bc_project *p, const data_ptr *d);
+void data_ptr_clear(data_ptr *d);
+void data_ptrs_clear(data_ptrs *l);
+int data_ptrs_push(data_ptrs *l, data_ptr *d);
+void data_ptrs_sort(data_ptrs *l);
+const data_ptr *data_ptrs_find(const data_ptrs *l, const char *path);
+
+typedef struct data_mentry {
+	char *path;        /* relative to the tracked directory */
+	char hash[BC_DATA_HEX];
+	int64_t size;
+	int exec;
+} data_mentry;
+typedef struct data_manifest {
+	data_mentry *v;
+	size_t n, cap;
+} data_manifest;
+char *data_manifest_format(data_manifest *m, size_t *len);
+int data_manifest_parse(bc_project *p, const char *hex, data_manifest *out);
+void data_manifest_clear(data_manifest *m);
+int data_manifest_push(data_manifest *m, const char *path, const char *hex, int64_t size, int exec);
+
+/* ---- stat cache (data-stat.c) ---- */
+typedef struct data_stat data_stat;
+int data_stat_load(bc_project *p, data_stat **out);
+/* Hash of file `rel` if its stat still matches (never reads it): 1 hit, 0 miss. */
+int data_stat_lookup(data_stat *sc, const char *rel, const struct stat *st, char hex[BC_DATA_HEX]);
+void data_stat_put(data_stat *sc, const char *rel, const struct stat *st, const char *hex,
+	int64_t recorded_ns);
+/* Write changed entries (ignored on a read-only store). */
+int data_stat_save(bc_project *p, data_stat *sc);
+void data_stat_free(data_stat *sc);
+int64_t data_now_ns(void);
+/* Hash a workspace file: stat cache first, else read it. `hashed` is set to
+ * 1 when read. 0 ok, BC_ENOTFOUND missing, <0 error (message set). */
+int data_file_hash(bc_project *p, data_stat *sc, const char *rel, struct stat *st,
+	char hex[BC_DATA_HEX], int *hashed);
+
+/* ---- workspace (data-ws.c) ---- */
+/* Turn a user path (relative to cwd) into a clean project-relative path;
+ * refuses paths outside the project, in .bancada/ or .git/, or through symlinks. */
+int data_relpath(bc_project *p, const char *user_path, char **out);
+/* Pointers in the workspace (under `only` when non-NULL), sorted by path. */
+int data_ws_pointers(bc_project *p, data_ptrs *out);
+/* Open the directory holding `rel` without following symlinks; create it if
+ * `create`. Returns an fd or <0 (message set). */
+int data_open_parent(bc_project *p, const char *rel, int create, const char **base);
+int data_ignore_add(bc_project *p, const char *rel);
+int data_list_push(bc_data_list *l, const char *path, const char *inner, bc_data_state st);
+/* Select pointers matching the user paths (all when n == 0). */
+int data_select(bc_project *p, const data_ptrs *all, const char *const *paths, size_t n,
+	data_ptrs *out);
+/* Walk a data directory: regular files (relative names) sorted; refuses
+ * symlinks and special files. */
+int data_walk_dir(bc_project *p, const char *rel, char ***files, size_t *n);
+
+/* ---- git (data-git.c) ---- */
+/* Pointers at a revision (sorted). BC_ENOTFOUND if the revision is unknown. */
+int data_git_pointers(bc_project *p, const char *rev, data_ptrs *out);
+/* Every hash referenced by pointers in any commit reachable from a branch or
+ * tag; calls fn per (hash, is_dir). Returns commits scanned or <0. */
+int64_t data_git_all_hashes(bc_project *p, void (*fn)(const char *hex, int is_dir, void *arg),
+	void *arg);
+
+/* ---- config and remotes (data-remote.c) ---- */
+int data_config_link(bc_project *p);
+/* URL of the named (NULL: default) remote, malloc'd; NULL with message. */
+char *data_remote_url(bc_project *p, const char *name);
+
+/* ---- sets of hashes (data-transfer.c) ---- */
+typedef struct data_hexset {
+	char (*v)[BC_DATA_HEX];
+	size_t n, cap;
+	int sorted;
+} data_hexset;
+int data_hexset_add(data_hexset *s, const char *hex);
+int data_hexset_has(data_hexset *s, const char *hex);
+void data_hexset_free(data_hexset *s);
+
+#endif

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `data status`, `data ls` and `data diff`: compare pointers with the
+ * workspace (through the stat cache, so unchanged files are never read), list
+ * tracked paths, and compare the pointers of two revisions file by file.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data-internal.h"
+
+static bc_data_item *
+push(bc_data_list *out, const char *path, const char *inner, bc_data_state st)
+{
+	return data_list_push(out, path, inner, st) == 0 ? &out->v[out->n - 1] : NULL;
+}
+
+static int
+status_file(bc_project *p, data_stat *sc, const data_ptr *d, const char *rel, const char *inner,
+	const char *want, bc_data_list *out)
+{
+	struct stat st;
+	char hex[BC_DATA_HEX];
+	int hashed = 0;
+	int rc = data_file_hash(p, sc, rel, &st, hex, &hashed);
+	out->files_checked++;
+	out->files_hashed += hashed;
+	if (hashed)
+		out->bytes_hashed += st.st_size;
+	bc_data_state s;
+	if (rc == BC_ENOTFOUND)
+		s = BC_DATA_MISSING;
+	else if (rc == BC_EINVALID)
+		s = BC_DATA_MODIFIED;
+	else if (rc < 0)
+		return rc;
+	else if (strcmp(hex, want))
+		s = BC_DATA_MODIFIED;
+	else if (!cache_has(p, want, NULL))
+		s = BC_DATA_NOT_CACHED;
+	else
+		return 0;
+	bc_data_item *it = push(out, d->path, inner, s);
+	if (it) {
+		it->size = rc == 0 ? (int64_t)st.st_size : -1;
+		if (rc == 0)
+			memcpy(it->hash, hex, BC_DATA_HEX);
+		memcpy(it->old_hash, want, BC_DATA_HEX);
+	}
+	return 0;
+}
+
+static int
+status_dir(bc_project *p, data_stat *sc, const data_ptr *d, bc_data_list *out)
+{
+	data_manifest m;
+	int rc = data_manifest_parse(p, d->hash, &m);
+	if (rc == BC_ENOTFOUND) {
+		bc_error_clear(p);
+		bc_data_item *it = push(out, d->path, NULL, BC_DATA_NOT_CACHED);
+		if (it) {
+			it->is_dir = 1;
+			memcpy(it->old_hash, d->hash, BC_DATA_HEX);
+		}
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	char **files = NULL;
+	size_t nf = 0;
+	rc = data_walk_dir(p, d->path, &files, &nf);
+	if (rc == BC_ENOTFOUND) {
+		bc_error_clear(p);
+		bc_data_item *it = push(out, d->path, NULL, BC_DATA_MISSING);
+		if (it)
+			it->is_dir = 1;
+		data_manifest_clear(&m);
+		return 0;
+	}
+	/* both lists are sorted by path: merge */
+	size_t i = 0, j = 0;
+	while (rc == 0 && (i < m.n || j < nf)) {
+		int c = i >= m.n ? 1 : j >= nf ? -1 : strcmp(m.v[i].path, files[j]);
+		if (c > 0) {
+			bc_data_item *it = push(out, d->path, files[j], BC_DATA_ADDED);
+			(void)it;
+			j++;
+			continue;
+		}
+		char *rel = bc_sprintf("%s/%s", d->path, m.v[i].path);
+		rc = rel ? status_file(p, sc, d, rel, m.v[i].path, m.v[i].hash, out) : -1;
+		free(rel);
+		i++;
+		if (c == 0)
+			j++;
+	}
+	for (size_t k = 0; k < nf; k++)
+		free(files[k]);
+	free(files);
+	data_manifest_clear(&m);
+	return rc;
+}
+
+int
+bc_data_status(bc_project *p, const char *const *paths, size_t n, bc_data_list *out)
+{
+	data_ptrs all, sel;
+	data_stat *sc = NULL;
+	int rc = data_ws_pointers(p, &all);
+	if (rc < 0)
+		return rc;
+	rc = data_select(p, &all, paths, n, &sel);
+	data_ptrs_clear(&all);
+	if (rc < 0)
+		return rc;
+	if ((rc = data_stat_load(p, &sc)) == 0) {
+		for (size_t i = 0; i < sel.n && rc == 0; i++)
+			rc = sel.v[i].is_dir ? status_dir(p, sc, &sel.v[i], out)
+				: status_file(p, sc, &sel.v[i], sel.v[i].path, NULL, sel.v[i].hash, out);
+		if (data_stat_save(p, sc) < 0)
+			bc_error_clear(p);  /* a read-only store just cannot remember */
+	}
+	data_stat_free(sc);
+	data_ptrs_clear(&sel);
+	return rc;
+}
+
+/* Pointers of one side: a revision, or the workspace (rev NULL). */
+static int
+side_pointers(bc_project *p, const char *rev, data_ptrs *out)
+{
+	return rev ? data_git_pointers(p, rev, out) : data_ws_pointers(p, out);
+}
+
+int
+bc_data_ls(bc_project *p, const char *rev, bc_data_list *out)
+{
+	data_ptrs all;
+	int rc = side_pointers(p, rev, &all);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < all.n; i++) {
+		const data_ptr *d = &all.v[i];
+		bc_data_item *it = push(out, d->path, NULL, BC_DATA_CLEAN);
+		if (!it)
+			break;
+		it->is_dir = d->is_dir;
+		it->size = d->size;
+		it->nfiles = d->nfiles;
+		memcpy(it->hash, d->hash, BC_DATA_HEX);
+		it->in_cache = cache_has(p, d->hash, NULL);
+		if (it->in_cache && d->is_dir) {
+			data_manifest m;
+			if (data_manifest_parse(p, d->hash, &m) == 0) {
+				for (size_t k = 0; k < m.n && it->in_cache; k++)
+					it->in_cache = cache_has(p, m.v[k].hash, NULL);
+				data_manifest_clear(&m);
+			} else {
+				bc_error_clear(p);
+				it->in_cache = 0;
+			}
+		}
+	}
+	data_ptrs_clear(&all);
+	return 0;
+}
+
+/* Flatten pointers to (path, inner, hash, size) rows sorted by full path. */
+struct flat {
+	char *full, *path, *inner;
+	char hash[BC_DATA_HEX];
+	int64_t size;
+};
+
+static int
+cmp_flat(const void *a, const void *b)
+{
+	return strcmp(((const struct flat *)a)->full, ((const struct flat *)b)->full);
+}
+
+static int
+flatten(bc_project *p, const data_ptrs *ps, struct flat **out, size_t *n)
+{
+	size_t cap = 16, k = 0;
+	struct flat *v = malloc(cap * sizeof *v);
+	for (size_t i = 0; v && i < ps->n; i++) {
+		const data_ptr *d = &ps->v[i];
+		data_manifest m = { 0 };
+		int expand = d->is_dir && data_manifest_parse(p, d->hash, &m) == 0;
+		if (d->is_dir && !expand)
+			bc_error_clear(p);
+		size_t cnt = expand ? m.n : 1;
+		for (size_t j = 0; j < cnt; j++) {
+			if (k == cap) {
+				cap *= 2;
+				struct flat *nv = realloc(v, cap * sizeof *v);
+				if (!nv)
+					break;
+				v = nv;
+			}
+			struct flat *f = &v[k++];
+			f->path = bc_strdup(d->path);
+			f->inner = expand ? bc_strdup(m.v[j].path) : NULL;
+			f->full = expand ? bc_sprintf("%s/%s", d->path, m.v[j].path) : bc_strdup(d->path);
+			memcpy(f->hash, expand ? m.v[j].hash : d->hash, BC_DATA_HEX);
+			f->size = expand ? m.v[j].size : d->size;
+		}
+		data_manifest_clear(&m);
+	}
+	if (!v)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	qsort(v, k, sizeof *v, cmp_flat);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static void
+flat_free(struct flat *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].full);
+		free(v[i].path);
+		free(v[i].inner);
+	}
+	free(v);
+}
+
+int
+bc_data_diff(bc_project *p, const char *rev_a, const char *rev_b, bc_data_list *out)
+{
+	data_ptrs a = { 0 }, b = { 0 };
+	struct flat *fa = NULL, *fb = NULL;
+	size_t na = 0, nb = 0;
+	int rc = side_pointers(p, rev_a ? rev_a : "HEAD", &a);
+	if (rc == 0)
+		rc = side_pointers(p, rev_b, &b);
+	if (rc == 0)
+		rc = flatten(p, &a, &fa, &na);
+	if (rc == 0)
+		rc = flatten(p, &b, &fb, &nb);
+	size_t i = 0, j = 0;
+	while (rc == 0 && (i < na || j < nb)) {
+		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(fa[i].full, fb[j].full);
+		bc_data_item *it;
+		if (c < 0) {
+			it = push(out, fa[i].path, fa[i].inner, BC_DATA_DELETED);
+			if (it) {
+				it->old_size = fa[i].size;
+				memcpy(it->old_hash, fa[i].hash, BC_DATA_HEX);
+			}
+			i++;
+		} else if (c > 0) {
+			it = push(out, fb[j].path, fb[j].inner, BC_DATA_ADDED);
+			if (it) {
+				it->size = fb[j].size;
+				memcpy(it->hash, fb[j].hash, BC_DATA_HEX);
+			}
+			j++;
+		} else {
+			if (strcmp(fa[i].hash, fb[j].hash)) {
+				it = push(out, fb[j].path, fb[j].inner, BC_DATA_MODIFIED);
+				if (it) {
+					it->old_size = fa[i].size;
+					it->size = fb[j].size;
+					memcpy(it->old_hash, fa[i].hash, BC_DATA_HEX);
+					memcpy(it->hash, fb[j].hash, BC_DATA_HEX);
+				}
+			}
+			i++;
+			j++;
+		}
+	}
+	flat_free(fa, na);
+	flat_free(fb, nb);
+	data_ptrs_clear(&a);
+	data_ptrs_clear(&b);
+	return rc;
+}
+
+const char *
+bc_data_state_name(bc_data_state s)
+{
+	static const char *const names[] = {
+		[BC_DATA_CLEAN] = "clean", [BC_DATA_MODIFIED] = "modified",
+		[BC_DATA_MISSING] = "missing", [BC_DATA_NOT_CACHED] = "not in cache",
+		[BC_DATA_ADDED] = "added", [BC_DATA_DELETED] = "deleted",
+		[BC_DATA_UNCHANGED] = "unchanged", [BC_DATA_UPDATED] = "updated",
+		[BC_DATA_REFUSED] = "refused",
+	};
+	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/** @file metric.h  Metric series: chunked storage, ingest and reading. */
+#ifndef BANCADA_CORE_METRIC_H
+#define BANCADA_CORE_METRIC_H
+
+#include "common.h"
+#include "project.h"
+
+BC_BEGIN_DECL
+
+typedef struct bc_point {
+	int64_t step;
+	double value;
+	int64_t wall_ms;
+} bc_point;
+
+/** Batches points for one run in memory; points reach the store on flush. */
+typedef struct bc_ingest bc_ingest;
+
+BC_EXTERN(int) bc_ingest_new(bc_ingest **out, bc_project *p, const char *run_id);
+/** Add one point. step < 0 means "next step for this key". */
+BC_EXTERN(int) bc_ingest_add(bc_ingest *in, const char *key, int64_t step,
+	double value, int64_t wall_ms);
+/**
+ * Parse one line of the JSON-lines channel ({"step": N, "k": v, ...}) and add
+ * its numeric members. Returns the number of points, or BC_EINVALID for a
+ * malformed line (nothing added).
+ */
+BC_EXTERN(int) bc_ingest_line(bc_ingest *in, const char *line, size_t len, int64_t wall_ms);
+/**
+ * Write buffered points and summaries in one transaction. If `channel` is
+ * non-NULL, the channel's consumed byte offset is stored in the same
+ * transaction (so recovery resumes exactly where ingest stopped).
+ */
+BC_EXTERN(int) bc_ingest_flush(bc_ingest *in, const char *channel, int64_t offset);
+/** Number of malformed lines seen so far. */
+BC_EXTERN(int64_t) bc_ingest_bad_lines(const bc_ingest *in);
+/** Points buffered and not yet flushed. */
+BC_EXTERN(size_t) bc_ingest_pending(const bc_ingest *in);
+BC_EXTERN(void) bc_ingest_free(bc_ingest *in);
+
+/**
+ * Ingest a JSON-lines channel file from its stored offset to its last
+ * complete line, and store the new offset. Returns points added, or <0.
+ */
+BC_EXTERN(int64_t) bc_ingest_channel(bc_project *p, const char *run_id,
+	const char *channel, const char *path);
+
+/** Keys with series for a run (sorted). */
+BC_EXTERN(int) bc_metric_keys(bc_project *p, const char *run_id, char ***out, size_t *n);
+BC_EXTERN(void) bc_strv_free(char **v, size_t n);
+
+/**
+ * Read a series, optionally restricted to steps [lo, hi] (inclusive;
+ * INT64_MIN/INT64_MAX for all). Points are in insertion order.
+ */
+BC_EXTERN(int) bc_metric_series(bc_project *p, const char *run_id, const char *key,
+	int64_t lo, int64_t hi, bc_point **out, size_t *n);
+
+/**
+ * Downsample to at most `buckets` columns, never hiding extremes: each
+ * bucket keeps its first, min, max and last point (in step order).
+ * `out` gets at most 4*buckets points.
+ */
+BC_EXTERN(size_t) bc_metric_downsample(const bc_point *in, size_t n, size_t buckets,
+	bc_point *out);
+
+BC_END_DECL
+#endif

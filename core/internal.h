@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* Private declarations shared by core/ modules. Not installed. */
+#ifndef BANCADA_CORE_INTERNAL_H
+#define BANCADA_CORE_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include "bancada/bancada.h"
+
+struct bc_project {
+	char *root;              /* project root */
+	char *dir;               /* root/.bancada */
+	sqlite3 *db;
+	int readonly;
+	int txdepth;              /* nested bc_tx_begin calls */
+	bc_error_class errclass;
+	char errmsg[1024];
+	char pathbuf[PATH_MAX];
+};
+
+/* ---- strings and paths ---- */
+char *bc_strdup(const char *s);
+char *bc_strndup(const char *s, size_t n);
+char *bc_path_join(const char *a, const char *b);
+int bc_mkdir_p(const char *path, int mode);
+/* Read a whole file (NUL-terminated); returns 0 or -errno. */
+int bc_read_file(const char *path, char **out, size_t *len);
+/* Write a file atomically: temp in the same dir, fsync, rename, fsync dir. */
+int bc_write_file_atomic(const char *path, const void *data, size_t len, int mode);
+int bc_fsync_dir(const char *dir);
+/* Remove a directory tree (no symlink following). */
+int bc_rm_rf(const char *path);
+
+/* ---- store ---- */
+#define BC_SCHEMA_VERSION 5
+int bc_store_open(bc_project *p, const char *path, int readonly);
+/* Migrate to `target` (<= BC_SCHEMA_VERSION) under an exclusive lock. */
+int bc_store_migrate(bc_project *p, int target);
+int bc_db_error(bc_project *p, const char *what);
+/* BEGIN IMMEDIATE with the busy timeout and bounded retry. */
+int bc_tx_begin(bc_project *p);
+int bc_tx_commit(bc_project *p);
+void bc_tx_rollback(bc_project *p);
+/* Prepare (cached by SQLite's own statement reuse is not available: plain prepare). */
+int bc_prepare(bc_project *p, sqlite3_stmt **st, const char *sql);
+/* Execute SQL with no parameters. */
+int bc_exec(bc_project *p, const char *sql);
+
+/* ---- run ids and names ---- */
+void bc_runid_new(char out[33]);
+void bc_runname_new(char *buf, size_t size);
+int bc_runid_time_ms(const char *id, int64_t *out);
+
+/* ---- params ---- */
+int bc_param_bind(sqlite3_stmt *st, int col_type, int col_value, const bc_value *v);
+void bc_param_column(sqlite3_stmt *st, int col_type, int col_value, bc_value *v);
+int bc_params_from_json(bc_project *p, const char *id, void *json_obj, const char *prefix);
+
+/* ---- host facts ---- */
+const char *bc_hostname(void);
+const char *bc_username(void);
+const char *bc_boot_id(void);
+/* Process start time (clock ticks since boot) of pid, or -1. */
+long long bc_proc_start_time(long pid);
+
+/* ---- filter compilation (filter.c) ---- */
+typedef struct bc_filter_sql {
+	char *where;            /* SQL boolean expression over alias r */
+	struct bc_filter_arg {
+		int type;       /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+		int64_t i;
+		double f;
+		char *s;
+	} *args;
+	size_t nargs;
+} bc_filter_sql;
+/* Compile; on error returns BC_EINVALID, sets message and *errpos. */
+int bc_filter_compile(bc_project *p, const char *expr, bc_filter_sql *out, int *errpos);
+void bc_filter_sql_clear(bc_filter_sql *f);
+int bc_filter_bind(sqlite3_stmt *st, const bc_filter_sql *f, int first_index);
+/* Parse a time phrase ("-6h", "2026-11-01", "2026-11-01T10:00") to ms. */
+int bc_time_parse(const char *s, int64_t now_ms, int64_t *out);
+
+#endif

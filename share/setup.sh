@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The two README commands in one script:
+#   share/setup.sh demo   install dependencies, build, open the demo project
+#   share/setup.sh test   install dependencies, build, run the whole suite
+#   share/setup.sh deps   only install dependencies (Debian 12, as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-demo}
+dir=${2:-build}
+
+PKGS="build-essential autoconf automake libtool pkg-config git libsqlite3-dev libgit2-dev
+libarchive-dev libncurses-dev libjansson-dev libyaml-dev libssl-dev tmux sqlite3 python3 zstd
+openssh-server openssh-client libarchive-tools xz-utils"
+
+deps() {
+	local missing=()
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+		return 1
+	fi
+	echo "setup: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+	[ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	mkdir -p "$dir"
+	( cd "$dir" && { [ -f Makefile ] || ../configure -q; } && ./config.status --recheck >/dev/null && ./config.status >/dev/null && make -s -j"$(nproc)" >/dev/null )
+}
+
+case $what in
+deps) deps ;;
+demo) deps && build && exec "$dir/bancada" demo ;;
+test) deps && build && cd "$dir" && make -s -j"$(nproc)" check ;;
+*) echo "usage: share/setup.sh demo|test|deps [BUILD_DIR]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `bancada bundle create|ls|inspect|verify|extract|diff`: model bundles,
+ * reproducible archives of a run's files with a manifest of provenance
+ * and hashes. Reading commands work on any bundle file, inside a project
+ * or not; every name and string from a bundle is printed sanitized, and
+ * --json output escapes everything that is not ASCII.
+ */
+#include "config.h"
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "cmd.h"
+
+extern const struct bc_cmd cmd_bundle;
+
+static void
+fmt_bytes(uint64_t n, char *buf, size_t size)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, size, "%.1f %s", v, unit[u]);
+}
+
+static void
+print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+struct progress {
+	const char *what;
+	int last;
+};
+
+static void
+progress_cb(void *payload, uint64_t done, uint64_t total)
+{
+	struct progress *pr = payload;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	if (pct == pr->last)
+		return;
+	pr->last = pct;
+	char a[32], b[32];
+	fmt_bytes(done, a, sizeof a);
+	fmt_bytes(total, b, sizeof b);
+	fprintf(stderr, "\r%s %3d%% (%s of %s)\033[K", pr->what, pct, a, b);
+}
+
+static void
+progress_done(struct progress *pr)
+{
+	if (pr->last >= 0)
+		fputs("\r\033[K", stderr);
+}
+
+/* Print a report's problems, one line each: "FILE: ENTRY: message". */
+static void
+print_problems(const char *file, const bc_bundle_report *rep)
+{
+	for (size_t i = 0; i < rep->nproblems; i++) {
+		fputs("bancada: ", stderr);
+		out_text(stderr, file, 0);
+		fputs(": ", stderr);
+		if (rep->problems[i].path) {
+			out_text(stderr, rep->problems[i].path, 0);
+			fputs(": ", stderr);
+		}
+		out_text(stderr, rep->problems[i].message, 0);
+		fputc('\n', stderr);
+	}
+}
+
+static json_t *
+problems_json(const bc_bundle_report *rep)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < rep->nproblems; i++) {
+		const bc_bundle_problem *pb = &rep->problems[i];
+		char *path = pb->path ? bc_text_sanitize(pb->path, strlen(pb->path), 0) : NULL;
+		json_array_append_new(a, json_pack("{s:s?,s:s}", "path", path, "message", pb->message));
+		free(path);
+	}
+	return a;
+}
+
+/* FILE or NAME[@VERSION] -> a file path (malloc'd), opening the project only when needed. */
+static char *
+resolve(struct bc_cmd_ctx *ctx, const char *ref)
+{
+	struct stat st;
+	if (stat(ref, &st) == 0)
+		return strdup(ref);
+	if (cmd_open_project(ctx, 1) < 0)
+		return NULL;
+	char *path = NULL;
+	if (bc_bundle_resolve(ctx->p, ref, &path) < 0)
+		cmd_project_error(ctx->p);
+	return path;
+}
+
+/* ---- create ---- */
+
+static int
+bundle_create(struct bc_cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
+		{ "version", required_argument, NULL, 'v' }, { "format", required_argument, NULL, 'f' },
+		{ "level", required_argument, NULL, 'l' }, { "meta", required_argument, NULL, 'm' },
+		{ "signature", required_argument, NULL, 's' }, { "threads", required_argument, NULL, 'T' },
+		{ "force", no_argument, NULL, 'F' }, { "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bc_bundle_create_options o = BC_BUNDLE_CREATE_OPTIONS_INIT;
+	const char **meta = calloc((size_t)argc + 1, sizeof *meta);
+	size_t nmeta = 0;
+	int json = 0, c, rc = EXIT_USAGE;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:f:l:m:T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'v': o.bundle_version = optarg; break;
+		case 'f': {
+			int f = bc_bundle_format_parse(optarg);
+			if (f < 0) {
+				cmd_usage(&cmd_bundle, "--format is one of tar.zst, tar.gz, tar.xz, zip");
+				goto done;
+			}
+			o.format = (bc_bundle_format)f;
+			break;
+		}
+		case 'l': {
+			char *end;
+			long l = strtol(optarg, &end, 10);
+			if (*end || l < 0 || l > 22) {
+				cmd_usage(&cmd_bundle, "--level takes a number (zstd 1-19, gzip/xz/zip 0-9)");
+				goto done;
+			}
+			o.level = (int)l;
+			break;
+		}
+		case 'm': meta[nmeta++] = optarg; break;
+		case 's': o.signature_file = optarg; break;
+		case 'T': o.threads = atoi(optarg); break;
+		case 'F': o.force = 1; break;
+		case 'j': json = 1; break;
+		default: cmd_usage(&cmd_bundle, NULL); goto done;
+		}
+	}
+	if (optind >= argc) {
+		cmd_usage(&cmd_bundle, "create needs a run (REF)");
+		goto done;
+	}
+	rc = EXIT_ERR;
+	if (cmd_open_project(ctx, 0) < 0)
+		goto done;
+	o.run_ref = argv[optind];
+	o.paths = (const char *const *)(argv + optind + 1);
+	o.meta = nmeta ? meta : NULL;
+	struct progress pr = { "bundling", -1 };
+	if (isatty(STDERR_FILENO)) {
+		o.progress = progress_cb;
+		o.payload = &pr;
+	}
+	bc_bundle_info info;
+	int r = bc_bundle_create(ctx->p, &o, &info);
+	progress_done(&pr);
+	if (r < 0) {
+		cmd_project_error(ctx->p);
+		goto done;
+	}
+	rc = EXIT_OK;
+	if (json) {
+		print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "path", info.path,
+			"name", info.name, "version", info.version, "run", info.run_id,
+			"format", info.format, "size", (json_int_t)info.size, "sha256", info.sha256,
+			"files", (json_int_t)info.nfiles, "payload_size", (json_int_t)info.payload_size));
+	} else {
+		char sz[32], psz[32];
+		fmt_bytes(info.size, sz, sizeof sz);
+		fmt_bytes(info.payload_size, psz, sizeof psz);
+		printf("bundled %zu file%s (%s) into ", info.nfiles, info.nfiles == 1 ? "" : "s", psz);
+		out_text(stdout, info.path, 0);
+		printf(" (%s)\nsha256 %s\n", sz, info.sha256);
+	}
+	bc_bundle_info_clear(&info);
+done:
+	free(meta);
+	return rc;
+}
+
+/* ---- ls ---- */
+
+static int
+bundle_ls(struct bc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int json = argc > 1 && !strcmp(argv[1], "--json");
+	if (argc > 1 + json)
+		return cmd_usage(&cmd_bundle, "ls takes only --json");
+	if (cmd_open_project(ctx, 1) < 0)
+		return EXIT_ERR;
+	bc_bundle_info *list;
+	size_t n;
+	if (bc_bundle_list(ctx->p, &list, &n) < 0)
+		return cmd_project_error(ctx->p);
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			struct stat st;
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s?,s:s,s:I,s:s,s:I,s:I,s:b}",
+				"path", list[i].path, "name", list[i].name, "version", list[i].version,
+				"run", list[i].run_id, "format", list[i].format, "size", (json_int_t)list[i].size,
+				"sha256", list[i].sha256, "files", (json_int_t)list[i].nfiles,
+				"bundled_ms", (json_int_t)list[i].bundled_ms,
+				"present", stat(list[i].path, &st) == 0));
+		}
+		print_json(a);
+	} else if (n) {
+		struct out_table *t = table_new(7);
+		static const char *const head[] = { "NAME", "VERSION", "RUN", "SIZE", "FILES", "BUNDLED", "PATH" };
+		for (int c = 0; c < 7; c++)
+			table_set_header(t, c, head[c], c == 3 || c == 4);
+		for (size_t i = 0; i < n; i++) {
+			char sz[32], files[32], when[40], run[16];
+			struct stat st;
+			fmt_bytes(list[i].size, sz, sizeof sz);
+			snprintf(files, sizeof files, "%zu", list[i].nfiles);
+			fmt_time(list[i].bundled_ms, when, sizeof when);
+			snprintf(run, sizeof run, "%.8s", list[i].run_id ? list[i].run_id : "-");
+			table_add(t, 0, list[i].name);
+			table_add(t, 1, list[i].version);
+			table_add(t, 2, run);
+			table_add(t, 3, sz);
+			table_add(t, 4, files);
+			table_add(t, 5, when);
+			size_t pl = strlen(list[i].path) + 16;
+			char *path = malloc(pl);
+			if (path)
+				snprintf(path, pl, "%s%s", list[i].path,
+					stat(list[i].path, &st) == 0 ? "" : " (missing)");
+			table_add(t, 6, path);
+			free(path);
+			table_next_row(t);
+		}
+		table_print(t, ctx, stdout, out_width(ctx));
+		table_free(t);
+	} else {
+		printf("no bundles yet: create one with `bancada bundle create REF`\n");
+	}
+	bc_bundle_list_free(list, n);
+	return EXIT_OK;
+}
+
+/* ---- inspect ---- */
+
+static void
+label(const struct bc_cmd_ctx *ctx, const char *name)
+{
+	out_color(ctx, stdout, C_BOLD);
+	printf("%-10s", name);
+	out_color(ctx, stdout, C_RESET);
+}
+
+static void
+value_line(const struct bc_cmd_ctx *ctx, const char *name, const char *value)
+{
+	label(ctx, name);
+	out_text(stdout, value ? value : "-", 0);
+	fputc('\n', stdout);
+}
+
+static size_t
+count_exec(const bc_manifest *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nfiles; i++)
+		n += m->files[i].exec_kind != NULL;
+	return n;
+}
+
+static void
+print_manifest(const struct bc_cmd_ctx *ctx, const bc_manifest *m)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s@%s", m->name, m->version);
+	value_line(ctx, "bundle", buf);
+	value_line(ctx, "format", m->format);
+	value_line(ctx, "created", m->created);
+	if (m->run_id) {
+		label(ctx, "run");
+		printf("%.8s ", m->run_id);
+		out_text(stdout, m->run_name, 0);
+		printf("  ");
+		out_text(stdout, m->run_status ? m->run_status : "?", 0);
+		if (m->has_exit_code)
+			printf(" (exit %d)", m->exit_code);
+		if (m->run_host) {
+			printf("  on ");
+			out_text(stdout, m->run_host, 0);
+		}
+		fputc('\n', stdout);
+		if (m->run_argc) {
+			label(ctx, "command");
+			for (size_t i = 0; i < m->run_argc; i++) {
+				if (i)
+					fputc(' ', stdout);
+				out_text(stdout, m->run_command[i], 0);
+			}
+			fputc('\n', stdout);
+		}
+		value_line(ctx, "started", m->run_started);
+		value_line(ctx, "ended", m->run_ended);
+	}
+	if (m->git_commit || m->git_branch) {
+		label(ctx, "git");
+		out_text(stdout, m->git_commit ? m->git_commit : "-", 0);
+		fputs("  ", stdout);
+		out_text(stdout, m->git_branch ? m->git_branch : "(detached)", 0);
+		if (m->git_dirty) {
+			printf("  dirty");
+			if (m->git_patch_sha256) {
+				printf(" (patch sha256 ");
+				out_text(stdout, m->git_patch_sha256, 0);
+				printf(")");
+			}
+		}
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i < m->nparams; i++) {
+		label(ctx, i ? "" : "params");
+		out_text(stdout, m->params[i].key, 0);
+		fputs(" = ", stdout);
+		out_text(stdout, bc_value_format(&m->params[i].v, buf, sizeof buf), 0);
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i < m->nmetrics; i++) {
+		const bc_bundle_metric *mm = &m->metrics[i];
+		char l[32], lo[32], hi[32];
+		fmt_num(mm->last, l, sizeof l);
+		fmt_num(mm->min, lo, sizeof lo);
+		fmt_num(mm->max, hi, sizeof hi);
+		label(ctx, i ? "" : "metrics");
+		out_text(stdout, mm->key, 0);
+		printf(" = %s (min %s, max %s, %lld points)\n", l, lo, hi, (long long)mm->count);
+	}
+	for (size_t i = 0; i < m->ndata; i++) {
+		label(ctx, i ? "" : "data");
+		out_text(stdout, m->data[i].key, 0);
+		fputs("  ", stdout);
+		out_text(stdout, m->data[i].value ? m->data[i].value : "-", 0);
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i < m->nmeta; i++) {
+		label(ctx, i ? "" : "meta");
+		out_text(stdout, m->meta[i].key, 0);
+		fputs(" = ", stdout);
+		out_text(stdout, m->meta[i].value, 0);
+		fputc('\n', stdout);
+	}
+	if (m->signature)
+		value_line(ctx, "signature", m->signature);
+	char total[32];
+	fmt_bytes(m->total_size, total, sizeof total);
+	label(ctx, "files");
+	printf("%zu file%s, %s\n", m->nfiles, m->nfiles == 1 ? "" : "s", total);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const bc_bundle_file *f = &m->files[i];
+		char sz[32];
+		fmt_bytes(f->size, sz, sizeof sz);
+		printf("  %04o %10s  %.12s  ", f->mode, sz, f->sha256);
+		out_text(stdout, f->path, 0);
+		if (f->exec_kind) {
+			out_color(ctx, stdout, C_YELLOW);
+			printf("  [executable content: %s]", f->exec_kind);
+			out_color(ctx, stdout, C_RESET);
+		}
+		fputc('\n', stdout);
+	}
+	size_t nexec = count_exec(m);
+	if (nexec) {
+		out_color(ctx, stdout, C_YELLOW);
+		printf("warning: %zu file%s hold%s executable content: loading %s runs code; load only bundles you trust\n",
+			nexec, nexec == 1 ? "" : "s", nexec == 1 ? "s" : "", nexec == 1 ? "it" : "them");
+		out_color(ctx, stdout, C_RESET);
+	}
+}
+
+static json_t *
+manifest_json(const char *file, const bc_manifest *m, const char *status)
+{
+	json_error_t err;
+	json_t *man = json_loadb(m->json, m->json_len, 0, &err);
+	json_t *exec = json_array();
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].exec_kind)
+			json_array_append_new(exec, json_pack("{s:s,s:s}", "path", m->files[i].path,
+				"kind", m->files[i].exec_kind));
+	return json_pack("{s:s,s:s,s:o,s:o}", "file", file, "status", status,
+		"executable_content", exec, "manifest", man ? man : json_null());
+}
+
+static int
+bundle_inspect(struct bc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const char *ref = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!ref)
+			ref = argv[i];
+		else
+			return cmd_usage(&cmd_bundle, "inspect takes one bundle");
+	}
+	if (!ref)
+		return cmd_usage(&cmd_bundle, "inspect needs a bundle (FILE or NAME[@VERSION])");
+	char *file = resolve(ctx, ref);
+	if (!file)
+		return EXIT_ERR;
+	bc_bundle_report *rep;
+	int rc = bc_bundle_inspect(file, &rep);
+	if (rc < 0 || !rep || !rep->manifest) {
+		if (rep)
+			print_problems(file, rep);
+		bc_bundle_report_free(rep);
+		free(file);
+		return EXIT_ERR;
+	}
+	if (json) {
+		print_json(manifest_json(file, rep->manifest, "not verified"));
+	} else {
+		print_manifest(ctx, rep->manifest);
+		printf("(hashes not checked: run `bancada bundle verify ");
+		out_text(stdout, file, 0);
+		printf("`)\n");
+	}
+	bc_bundle_report_free(rep);
+	free(file);
+	return EXIT_OK;
+}
+
+/* ---- verify and extract ---- */
+
+static int
+bundle_read_cmd(struct bc_cmd_ctx *ctx, int argc, char **argv, int extract)
+{
+	int json = 0, quiet = 0;
+	const char *args[2] = { NULL, NULL };
+	int nargs = 0, want = extract ? 2 : 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			quiet = 1;
+		else if (nargs < want)
+			args[nargs++] = argv[i];
+		else
+			return cmd_usage(&cmd_bundle, extract ? "extract takes FILE DIR" : "verify takes one bundle");
+	}
+	if (nargs < want)
+		return cmd_usage(&cmd_bundle, extract ? "extract needs FILE and DIR" : "verify needs a bundle");
+	char *file = resolve(ctx, args[0]);
+	if (!file)
+		return EXIT_ERR;
+	bc_bundle_read_options o = BC_BUNDLE_READ_OPTIONS_INIT;
+	struct progress pr = { extract ? "extracting" : "verifying", -1 };
+	if (isatty(STDERR_FILENO) && !json && !quiet) {
+		o.progress = progress_cb;
+		o.payload = &pr;
+	}
+	bc_bundle_report *rep = NULL;
+	int rc = extract ? bc_bundle_extract(file, args[1], &o, &rep) : bc_bundle_verify(file, &o, &rep);
+	progress_done(&pr);
+	if (!rep) {
+		free(file);
+		return cmd_error("out of memory");
+	}
+	const bc_manifest *m = rep->manifest;
+	if (json) {
+		json_t *j = m ? manifest_json(file, m, rc == 0 ? "ok" : "failed")
+			: json_pack("{s:s,s:s}", "file", file, "status", "failed");
+		json_object_set_new(j, "problems", problems_json(rep));
+		json_object_set_new(j, "bytes", json_integer((json_int_t)rep->bytes));
+		if (extract)
+			json_object_set_new(j, "directory", json_string(args[1]));
+		print_json(j);
+	}
+	if (rc != 0) {
+		if (!json)
+			print_problems(file, rep);
+		if (!json && !quiet)
+			fprintf(stderr, "bancada: %s failed: %zu problem%s%s\n", extract ? "extract" : "verify",
+				rep->nproblems, rep->nproblems == 1 ? "" : "s",
+				extract ? "; nothing was extracted" : "; do not trust this bundle");
+	} else if (!json && !quiet) {
+		char sz[32];
+		fmt_bytes(rep->bytes, sz, sizeof sz);
+		printf("%s: %zu file%s, %s, every SHA-256 matches the manifest (",
+			extract ? "extracted" : "ok", m->nfiles, m->nfiles == 1 ? "" : "s", sz);
+		out_text(stdout, m->name, 0);
+		fputc('@', stdout);
+		out_text(stdout, m->version, 0);
+		printf(")\n");
+		if (extract) {
+			printf("into ");
+			out_text(stdout, args[1], 0);
+			fputc('\n', stdout);
+		}
+		size_t nexec = count_exec(m);
+		if (nexec)
+			printf("note: %zu file%s hold%s executable content (pickle, torch, keras...): see `bancada bundle inspect`\n",
+				nexec, nexec == 1 ? "" : "s", nexec == 1 ? "s" : "");
+	}
+	bc_bundle_report_free(rep);
+	free(file);
+	return rc == 0 ? EXIT_OK : EXIT_ERR;
+}
+
+/* ---- diff ---- */
+
+static const char *
+change_mark(bc_change_kind k)
+{
+	return k == BC_CHANGE_ADDED ? "+" : k == BC_CHANGE_REMOVED ? "-" : "~";
+}
+
+static int
+bundle_diff(struct bc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const char *refs[2] = { NULL, NULL };
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (n < 2)
+			refs[n++] = argv[i];
+		else
+			return cmd_usage(&cmd_bundle, "diff takes two bundles");
+	}
+	if (n < 2)
+		return cmd_usage(&cmd_bundle, "diff needs two bundles (FILE or NAME[@VERSION])");
+	bc_bundle_report *rep[2] = { NULL, NULL };
+	int rc = EXIT_ERR;
+	for (int i = 0; i < 2; i++) {
+		char *file = resolve(ctx, refs[i]);
+		if (!file)
+			goto done;
+		bc_bundle_inspect(file, &rep[i]);
+		if (!rep[i] || !rep[i]->manifest) {
+			if (rep[i])
+				print_problems(file, rep[i]);
+			free(file);
+			goto done;
+		}
+		free(file);
+	}
+	bc_bundle_change *ch;
+	size_t nch;
+	if (bc_bundle_diff(rep[0]->manifest, rep[1]->manifest, &ch, &nch) < 0) {
+		cmd_error("out of memory");
+		goto done;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < nch; i++) {
+			json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "change",
+				ch[i].kind == BC_CHANGE_ADDED ? "added" : ch[i].kind == BC_CHANGE_REMOVED
+				? "removed" : "changed", "section", ch[i].section, "key", ch[i].key,
+				"a", ch[i].a, "b", ch[i].b);
+			if (ch[i].has_delta && isfinite(ch[i].delta))
+				json_object_set_new(o, "delta", json_real(ch[i].delta));
+			json_array_append_new(a, o);
+		}
+		print_json(a);
+	} else {
+		for (size_t i = 0; i < nch; i++) {
+			enum out_color col = ch[i].kind == BC_CHANGE_ADDED ? C_GREEN
+				: ch[i].kind == BC_CHANGE_REMOVED ? C_RED : C_YELLOW;
+			out_color(ctx, stdout, col);
+			printf("%s ", change_mark(ch[i].kind));
+			out_text(stdout, ch[i].section, 0);
+			fputc('.', stdout);
+			out_text(stdout, ch[i].key, 0);
+			out_color(ctx, stdout, C_RESET);
+			fputs(": ", stdout);
+			out_text(stdout, ch[i].a ? ch[i].a : "(none)", 0);
+			fputs(" -> ", stdout);
+			out_text(stdout, ch[i].b ? ch[i].b : "(none)", 0);
+			if (ch[i].has_delta) {
+				char d[32];
+				fmt_num(ch[i].delta, d, sizeof d);
+				printf(" (%s%s)", ch[i].delta > 0 ? "+" : "", d);
+			}
+			fputc('\n', stdout);
+		}
+		if (!nch)
+			printf("no differences\n");
+	}
+	bc_bundle_changes_free(ch, nch);
+	rc = EXIT_OK;
+done:
+	bc_bundle_report_free(rep[0]);
+	bc_bundle_report_free(rep[1]);
+	return rc;
+}
+
+static int
+bundle_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_usage(&cmd_bundle, "give a subcommand: create, ls, inspect, verify, extract, diff");
+	const char *sub = argv[1];
+	argc--;
+	argv++;
+	if (!strcmp(sub, "create"))
+		return bundle_create(ctx, argc, argv);
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+		return bundle_ls(ctx, argc, argv);
+	if (!strcmp(sub, "inspect") || !strcmp(sub, "show"))
+		return bundle_inspect(ctx, argc, argv);
+	if (!strcmp(sub, "verify"))
+		return bundle_read_cmd(ctx, argc, argv, 0);
+	if (!strcmp(sub, "extract"))
+		return bundle_read_cmd(ctx, argc, argv, 1);
+	if (!strcmp(sub, "diff"))
+		return bundle_diff(ctx, argc, argv);
+	return cmd_usage(&cmd_bundle, "unknown subcommand: use create, ls, inspect, verify, extract or diff");
+}
+
+const struct bc_cmd cmd_bundle = {
+	.name = "bundle",
+	.usage = "create REF [PATH...] [-o FILE] [--name N] [--version V] [--format tar.zst|tar.gz|tar.xz|zip]\n"
+		"                      [--level L] [--meta K=V]... [--signature FILE] [--force] [--json]\n"
+		"       bancada bundle ls [--json]\n"
+		"       bancada bundle inspect FILE|NAME[@VERSION] [--json]\n"
+		"       bancada bundle verify FILE|NAME[@VERSION] [--json] [-q]\n"
+		"       bancada bundle extract FILE|NAME[@VERSION] DIR [--json]\n"
+		"       bancada bundle diff A B [--json]",
+	.summary = "Model bundles: reproducible, verifiable archives of a run's files with provenance",
+	.flags = CMD_READ_ONLY,
+	.exec = bundle_exec,
+};

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The recorder: runs the command under a pseudo-terminal (when our stdout is
+ * a terminal) or pipes, relays and stores its output, tails the metric and
+ * param channels, samples resource usage, forwards signals and records the
+ * outcome. Everything a run produces goes to files under .bancada/runs/<id>
+ * first, so a killed recorder loses nothing that `bancada fsck` cannot ingest.
+ */
+#include "config.h"
+#include <limits.h>
+#include <math.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "cmd.h"
+#include "record.h"
+#include "sysmon.h"
+
+static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_winch;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void
+restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	tio_saved = 0;
+}
+
+struct rec {
+	bc_project *p;
+	const char *id;
+	char dir[PATH_MAX - 64];   /* room for the file names appended to it */
+	int log_fd, err_fd, scalars_fd;
+	int scalars;
+	int64_t step;             /* current step for stdout scalars */
+	int64_t params_off;       /* consumed bytes of params.jsonl */
+	char line[8192];          /* partial output line for scalar parsing */
+	size_t line_len;
+	bc_buf pending;           /* scalar lines not yet written */
+};
+
+static int
+open_append(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+emit_scalar(void *ctx, const char *key, size_t klen, double v)
+{
+	struct rec *r = ctx;
+	/* keys here are [A-Za-z0-9_/.-] only (see scalars.c): no JSON escaping needed */
+	bc_buf_printf(&r->pending, "{\"step\": %lld, \"%.*s\": ", (long long)r->step, (int)klen, key);
+	if (isnan(v))
+		bc_buf_puts(&r->pending, "NaN}\n");
+	else if (isinf(v))
+		bc_buf_puts(&r->pending, v > 0 ? "Infinity}\n" : "-Infinity}\n");
+	else
+		bc_buf_printf(&r->pending, "%.17g}\n", v);
+}
+
+static void
+scan_output(struct rec *r, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (c == '\n' || c == '\r') {
+			if (r->line_len)
+				scalars_parse_line(r->line, r->line_len, &r->step, emit_scalar, r);
+			r->line_len = 0;
+		} else if (r->line_len < sizeof r->line - 1) {
+			r->line[r->line_len++] = c;
+		}
+	}
+	if (r->pending.len) {
+		write_all(r->scalars_fd, r->pending.data, r->pending.len);
+		r->pending.len = 0;
+	}
+}
+
+/* Apply new lines of params.jsonl (written by `bancada param` and the Python helper). */
+static void
+ingest_params(struct rec *r)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/params.jsonl", r->dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= r->params_off) {
+		close(fd);
+		return;
+	}
+	size_t len = (size_t)(st.st_size - r->params_off);
+	char *buf = malloc(len + 1);
+	ssize_t got = buf ? pread(fd, buf, len, r->params_off) : -1;
+	close(fd);
+	if (got <= 0) {
+		free(buf);
+		return;
+	}
+	size_t start = 0;
+	for (size_t i = 0; i < (size_t)got; i++) {
+		if (buf[i] != '\n')
+			continue;
+		bc_run_set_params_doc(r->p, r->id, buf + start, i - start, "params channel");
+		start = i + 1;
+	}
+	r->params_off += (int64_t)start;
+	free(buf);
+}
+
+static void
+ingest_all(struct rec *r)
+{
+	static const char *const chans[] = { "metrics.jsonl", "scalars.jsonl" };
+	for (int i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", r->dir, chans[i]);
+		bc_ingest_channel(r->p, r->id, chans[i], path);
+	}
+	ingest_params(r);
+}
+
+static void
+set_child_env(bc_project *p, const char *id, const char *dir)
+{
+	char path[PATH_MAX + 64];
+	setenv("BANCADA_RUN_ID", id, 1);
+	setenv("BANCADA_PROJECT", bc_project_root(p), 1);
+	snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+	setenv("BANCADA_METRICS", path, 1);
+	snprintf(path, sizeof path, "%s/params.jsonl", dir);
+	setenv("BANCADA_PARAMS", path, 1);
+	const char *helper = getenv("BANCADA_PYTHONPATH");
+	if (!helper)
+		helper = PKGDATADIR "/python";
+	const char *old = getenv("PYTHONPATH");
+	char *pp = old && *old ? bc_sprintf("%s:%s", helper, old) : bc_sprintf("%s", helper);
+	if (pp) {
+		setenv("PYTHONPATH", pp, 1);
+		free(pp);
+	}
+}
+
+static char **
+shell_argv(char **argv)
+{
+	bc_buf b = BC_BUF_INIT;
+	for (int i = 0; argv[i]; i++) {
+		if (i)
+			bc_buf_putc(&b, ' ');
+		bc_buf_puts(&b, argv[i]);
+	}
+	static char sh[] = "/bin/sh", dash_c[] = "-c";
+	char **v = calloc(4, sizeof *v);
+	v[0] = sh;
+	v[1] = dash_c;
+	v[2] = bc_buf_detach(&b);
+	return v;
+}
+
+static void
+exec_child(char **argv, int use_shell)
+{
+	char **v = use_shell ? shell_argv(argv) : argv;
+	signal(SIGPIPE, SIG_DFL);
+	execvp(v[0], v);
+	int e = errno;
+	fprintf(stderr, "bancada: cannot run '%s': %s\n", v[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+int
+record_run(bc_project *p, const char *id, const struct record_opts *o)
+{
+	struct rec r = { 0 };
+	r.p = p;
+	r.id = id;
+	r.scalars = o->scalars;
+	snprintf(r.dir, sizeof r.dir, "%s", bc_project_run_dir(p, id));
+	r.log_fd = open_append(r.dir, "stdout.log");
+	r.scalars_fd = open_append(r.dir, "scalars.jsonl");
+	int mfd = open_append(r.dir, "metrics.jsonl"), pfd = open_append(r.dir, "params.jsonl");
+	if (r.log_fd < 0 || r.scalars_fd < 0 || mfd < 0 || pfd < 0) {
+		cmd_error("cannot create the run's files in %s: %s", r.dir, strerror(errno));
+		bc_run_finish(p, id, BC_RUN_FAILED, -1, 0);
+		return EXIT_ERR;
+	}
+	close(mfd);
+	close(pfd);
+	int use_pty = isatty(STDOUT_FILENO) && !o->quiet;
+	int out_fd = -1, err_fd = -1;
+	pid_t pid;
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	fflush(stdout);
+	fflush(stderr);
+	if (use_pty) {
+		struct winsize ws;
+		int have_ws = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
+		int master;
+		pid = forkpty(&master, NULL, NULL, have_ws ? &ws : NULL);
+		if (pid == 0) {
+			set_child_env(p, id, r.dir);
+			exec_child(o->argv, o->use_shell);
+		}
+		out_fd = master;
+		if (pid > 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+			struct termios raw = saved_tio;
+			cfmakeraw(&raw);
+			tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+			tio_saved = 1;
+			atexit(restore_tty);
+		}
+		struct sigaction sw = { 0 };
+		sw.sa_handler = on_winch;
+		sigaction(SIGWINCH, &sw, NULL);
+	} else {
+		int po[2], pe[2];
+		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+			cmd_error("cannot create pipes: %s", strerror(errno));
+			return EXIT_ERR;
+		}
+		pid = fork();
+		if (pid == 0) {
+			dup2(po[1], STDOUT_FILENO);
+			dup2(pe[1], STDERR_FILENO);
+			set_child_env(p, id, r.dir);
+			exec_child(o->argv, o->use_shell);
+		}
+		close(po[1]);
+		close(pe[1]);
+		out_fd = po[0];
+		err_fd = pe[0];
+		r.err_fd = open_append(r.dir, "stderr.log");
+	}
+	if (pid < 0) {
+		restore_tty();
+		cmd_error("cannot start the command: %s", strerror(errno));
+		bc_run_finish(p, id, BC_RUN_FAILED, -1, 0);
+		return EXIT_ERR;
+	}
+	struct sysmon *mon = o->sample_ms > 0 ? sysmon_new(pid) : NULL;
+	int64_t next_ingest = bc_now_ms() + 1000, next_sample = bc_now_ms() + (o->sample_ms > 0 ? o->sample_ms : 0);
+	int64_t sample_step = 0;
+	int status = 0, exited = 0, forwarded = 0;
+	char buf[65536];
+	while (out_fd >= 0 || err_fd >= 0 || !exited) {
+		struct pollfd fds[3];
+		int nfds = 0, i_out = -1, i_err = -1, i_in = -1;
+		if (out_fd >= 0) { fds[nfds].fd = out_fd; fds[nfds].events = POLLIN; i_out = nfds++; }
+		if (err_fd >= 0) { fds[nfds].fd = err_fd; fds[nfds].events = POLLIN; i_err = nfds++; }
+		if (use_pty && tio_saved && !exited) { fds[nfds].fd = STDIN_FILENO; fds[nfds].events = POLLIN; i_in = nfds++; }
+		int pr = poll(fds, (nfds_t)nfds, exited ? 50 : 200);
+		if (got_signal && !forwarded) {
+			kill(use_pty ? -pid : pid, got_signal);
+			forwarded = 1;
+		}
+		if (got_winch && use_pty) {
+			struct winsize ws;
+			got_winch = 0;
+			if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+				ioctl(out_fd, TIOCSWINSZ, &ws);
+		}
+		if (pr > 0) {
+			if (i_out >= 0 && fds[i_out].revents) {
+				ssize_t n = read(out_fd, buf, sizeof buf);
+				if (n > 0) {
+					if (!o->quiet)
+						write_all(STDOUT_FILENO, buf, (size_t)n);
+					write_all(r.log_fd, buf, (size_t)n);
+					if (r.scalars)
+						scan_output(&r, buf, (size_t)n);
+				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+					close(out_fd);
+					out_fd = -1;
+				}
+			}
+			if (i_err >= 0 && fds[i_err].revents) {
+				ssize_t n = read(err_fd, buf, sizeof buf);
+				if (n > 0) {
+					if (!o->quiet)
+						write_all(STDERR_FILENO, buf, (size_t)n);
+					write_all(r.err_fd, buf, (size_t)n);
+					if (r.scalars)
+						scan_output(&r, buf, (size_t)n);
+				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+					close(err_fd);
+					err_fd = -1;
+				}
+			}
+			if (i_in >= 0 && fds[i_in].revents) {
+				ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+				if (n > 0)
+					write_all(out_fd, buf, (size_t)n);
+			}
+		}
+		if (!exited) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid) {
+				exited = 1;
+				/* a pty master reports EIO once the child side is gone; drain briefly */
+			}
+		} else if (use_pty && out_fd >= 0) {
+			/* the child exited: drain what is left on the pty without blocking */
+			int fl = fcntl(out_fd, F_GETFL);
+			fcntl(out_fd, F_SETFL, fl | O_NONBLOCK);
+		}
+		int64_t now = bc_now_ms();
+		if (mon && now >= next_sample && !exited) {
+			char line[512];
+			if (sysmon_sample(mon, sample_step, line, sizeof line) > 0) {
+				sample_step++;
+				write_all(r.scalars_fd, line, strlen(line));
+			}
+			next_sample = now + o->sample_ms;
+		}
+		if (now >= next_ingest) {
+			ingest_all(&r);
+			next_ingest = now + 1000;
+		}
+		if (exited && out_fd < 0 && err_fd < 0)
+			break;
+	}
+	restore_tty();
+	if (r.line_len && r.scalars)
+		scan_output(&r, "\n", 1);
+	ingest_all(&r);
+	sysmon_free(mon);
+	bc_run_status st;
+	int code = 0, sig = 0, exit_with;
+	if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		st = sig == SIGINT || sig == SIGTERM || sig == SIGHUP || got_signal ? BC_RUN_INTERRUPTED : BC_RUN_FAILED;
+		exit_with = 128 + sig;
+		code = -1;
+	} else {
+		code = WEXITSTATUS(status);
+		st = code == 0 ? BC_RUN_FINISHED : got_signal ? BC_RUN_INTERRUPTED : BC_RUN_FAILED;
+		exit_with = code;
+	}
+	if (bc_run_finish(p, id, st, code, sig) < 0)
+		cmd_project_error(p);
+	bc_project_checkpoint(p);
+	close(r.log_fd);
+	close(r.scalars_fd);
+	if (r.err_fd > 0)
+		close(r.err_fd);
+	bc_buf_free(&r.pending);
+	return exit_with;
+}
