@@ -126,6 +126,32 @@ sink_file(struct bundle_sink *s, const char *path, unsigned mode, const void *da
 	return close(fd);
 }
 
+/* fsync every directory below and including `fd` (files were fsync'ed as written). */
+static int
+fsync_dirs(int fd, int depth)
+{
+	int dup_fd = dup(fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int sub = depth < BC_BUNDLE_MAX_DEPTH + 1
+			? openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		rc = sub < 0 ? -1 : fsync_dirs(sub, depth + 1);
+		if (sub >= 0)
+			close(sub);
+	}
+	closedir(d);
+	return rc ? rc : fsync(fd);
+}
+
 /* 0 if `dir` is missing or an empty directory (not a symlink); else a reason. */
 static const char *
 target_problem(const char *dir)
@@ -199,7 +225,7 @@ bc_bundle_extract(const char *file, const char *dir, const bc_bundle_read_option
 	if (rc == 0) {
 		mode_t mask = umask(022);
 		umask(mask);
-		if (syncfs(st.rootfd) < 0 || fchmod(st.rootfd, 0755 & ~mask) < 0 ||
+		if (fchmod(st.rootfd, 0755 & ~mask) < 0 || fsync_dirs(st.rootfd, 0) < 0 ||
 				rename(staging, clean) < 0) {
 			bundle_problem(*out, NULL, "cannot move the extracted files to %s: %s", dir,
 				strerror(errno));

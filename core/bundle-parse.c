@@ -330,12 +330,14 @@ check_paths(struct parse *ps, bc_manifest *m)
 		}
 	free(folded);
 	for (size_t i = 0; i < m->nfiles; i++) {
-		char *path = m->files[i].path;
-		for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-			*s = '\0';
-			bc_bundle_file key = { .path = path };
+		const char *path = m->files[i].path;
+		for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+			char *dir = bc_strndup(path, (size_t)(s - path));
+			if (!dir)
+				return fail(ps, "out of memory");
+			bc_bundle_file key = { .path = dir };
 			int clash = bsearch(&key, m->files, m->nfiles, sizeof key, file_cmp) != NULL;
-			*s = '/';
+			free(dir);
 			if (clash)
 				return fail(ps, "'%s' is listed both as a file and as a directory", path);
 		}

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,11 @@ struct bundle_pipe {
 	EVP_MD_CTX *md;
 	int fd;                  /* output file or -1 (owned by the caller) */
 	int err;                 /* first write error (errno) */
+	uint64_t written, flushed; /* bytes written to fd / handed to writeback */
 };
+
+/* Start writeback every 8 MiB so the final fsync has little left to wait for. */
+#define WRITEBACK_STEP (8u << 20)
 
 static int
 write_all(int fd, const unsigned char *p, size_t len)
@@ -60,6 +65,14 @@ worker(void *arg)
 		pthread_mutex_unlock(&bp->mu);
 		EVP_DigestUpdate(md, bp->slot[i].buf, bp->slot[i].len);
 		int e = fd >= 0 ? write_all(fd, bp->slot[i].buf, bp->slot[i].len) : 0;
+		if (fd >= 0 && !e) {
+			bp->written += bp->slot[i].len;
+			if (bp->written - bp->flushed >= WRITEBACK_STEP) {
+				sync_file_range(fd, (off_t)bp->flushed, (off_t)(bp->written - bp->flushed),
+					SYNC_FILE_RANGE_WRITE);
+				bp->flushed = bp->written;
+			}
+		}
 		pthread_mutex_lock(&bp->mu);
 		if (e && !bp->err)
 			bp->err = e;
@@ -113,6 +126,7 @@ bundle_pipe_begin(struct bundle_pipe *bp, int fd)
 	drain_locked(bp);
 	bp->fd = fd;
 	bp->err = 0;
+	bp->written = bp->flushed = 0;
 	int rc = EVP_DigestInit_ex(bp->md, EVP_sha256(), NULL) == 1 ? 0 : -1;
 	pthread_mutex_unlock(&bp->mu);
 	return rc;

@@ -20,6 +20,8 @@
 #include "bundle-pipe.h"
 #include "bundle-read.h"
 
+#define BUNDLE_SKIP_CAP ((uint64_t)64 << 20)
+
 /* A small string set for directory entries (duplicates are refused). */
 struct strset {
 	char **v;
@@ -119,6 +121,7 @@ struct reader {
 	struct bundle_pipe *pipe;
 	unsigned char *seen;     /* per manifest file */
 	struct strset dirs;
+	uint64_t skipped;        /* bytes of refused entries */
 	int fatal;
 };
 
@@ -230,6 +233,8 @@ read_payload(struct reader *r, bc_bundle_file *f, const char *name)
 	}
 	char hex[65];
 	int werr = bundle_pipe_end(r->pipe, hex);
+	if (fd >= 0 && !werr && !stop && !r->fatal && fsync(fd) < 0)
+		werr = -errno;
 	if (fd >= 0 && close(fd) < 0 && !werr)
 		werr = -errno;
 	if (stop || r->fatal)
@@ -304,7 +309,7 @@ read_entry(struct reader *r, struct archive_entry *e)
 		return problem(r, 0, raw, "mode %04o differs from the manifest (%04o)",
 			(unsigned)(perm & 0777), f->mode);
 	if (archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) != f->size)
-		return problem(r, 0, raw, "size differs from the manifest (archive says %lld bytes, manifest %llu)",
+		return problem(r, 1, raw, "size differs from the manifest (archive says %lld bytes, manifest %llu)",
 			(long long)archive_entry_size(e), (unsigned long long)f->size);
 	return read_payload(r, f, raw);
 }
@@ -336,7 +341,8 @@ open_archive(const char *file, int *fdp, bc_bundle_report *rep)
 	archive_read_support_format_tar(a);
 	archive_read_support_format_zip_seekable(a);
 	if (archive_read_open_fd(a, fd, 256 * 1024) != ARCHIVE_OK) {
-		bundle_problem(rep, NULL, "cannot read %s: %s", file, archive_error_string(a));
+		bundle_problem(rep, NULL, "cannot read %s: not a bundle (tar or zip, plain or with gzip, zstd or xz), or corrupt or truncated: %s",
+			file, archive_error_string(a));
 		archive_read_free(a);
 		close(fd);
 		return NULL;
@@ -390,7 +396,17 @@ bundle_read(const char *file, const bc_bundle_read_options *opts, struct bundle_
 			if (manifest_only)
 				break;
 		} else {
+			size_t before = r.rep->nproblems;
 			stop = read_entry(&r, e);
+			/* Data of a refused entry is skipped, which still decompresses it:
+			 * bound that work so extra entries cannot be a bomb either. */
+			if (!stop && r.rep->nproblems > before && archive_entry_size_is_set(e) &&
+					archive_entry_size(e) > 0) {
+				r.skipped += (uint64_t)archive_entry_size(e);
+				if (r.skipped > BUNDLE_SKIP_CAP)
+					stop = problem(&r, 1, NULL,
+						"more than 64 MiB in refused entries: stopped reading");
+			}
 		}
 	}
 	archive_entry_free(e);

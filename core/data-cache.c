@@ -334,13 +334,20 @@ copy_verified(int in, int out, const char *hex, char *err, size_t errsz)
 	return strcmp(got, hex) ? 1 : 0;
 }
 
+void
+data_tmp_name(const char *name, char *buf, size_t size)
+{
+	/* a fixed temp name: a re-run after a kill reuses (and so removes) it */
+	snprintf(buf, size, ".%.200s" DATA_TMP_SUFFIX, name);
+}
+
 int
 cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int mode,
-	char *err, size_t errsz)
+	int defer, char *err, size_t errsz)
 {
 	char *obj = cache_obj_path(p, hex);
 	char tmp[512];
-	snprintf(tmp, sizeof tmp, ".%.200s.bctmp%ld", name, (long)getpid());
+	data_tmp_name(name, tmp, sizeof tmp);
 	int rc = 0, corrupt = 0;
 	if (!obj)
 		return -ENOMEM;
@@ -380,7 +387,7 @@ cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int m
 					rc = 0;
 				}
 			}
-			if (!rc && !corrupt && fsync(out) < 0)
+			if (!rc && !corrupt && !defer && fsync(out) < 0)
 				rc = -errno;
 		}
 		if (in >= 0)
@@ -388,7 +395,7 @@ cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int m
 		if (out >= 0 && close(out) < 0 && !rc)
 			rc = -errno;
 	}
-	if (!rc && !corrupt && renameat(dirfd, tmp, dirfd, name) < 0)
+	if (!rc && !corrupt && !defer && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = -errno;
 	if (rc || corrupt)
 		unlinkat(dirfd, tmp, 0);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `data checkout [REV]`: make workspace data match pointers (the workspace's
- * own, or those at a git revision, read with libgit2 and written out). Each
- * file is written as a temp beside it and renamed over (old or new, never
- * half), so an interrupted checkout converges when re-run: files already
- * right are recognised through the stat cache and skipped. Data that would be
- * lost (content not in the cache) is refused unless forced. Parent
- * directories are opened with O_NOFOLLOW at every step: nothing is written
- * through a symlink.
+ * own, or those at a git revision, read with libgit2 and written out).
+ *
+ * Planning runs first (one thread): which files are already right (stat
+ * cache, no read), which would lose data (content not in the cache: refused
+ * unless forced), which parents to create (opened with O_NOFOLLOW at every
+ * step: nothing is written through a symlink). Then the files are written as
+ * temps `.NAME.bctmp` beside their targets on a pool of threads, made durable
+ * with one syncfs(), and renamed over the targets. Every file is old or new
+ * at any moment; a re-run after a kill reuses the temps and converges. A
+ * single file is fsynced and renamed on its own.
  */
 #include "config.h"
 #include <errno.h>
@@ -17,12 +20,25 @@
 #include <unistd.h>
 #include "data-internal.h"
 
+struct cjob {
+	char *path, *inner, *rel;  /* tracked path, member, file (project-relative) */
+	char hash[BC_DATA_HEX];
+	int64_t size;
+	size_t ptr;                /* index of its pointer */
+	int rc;
+	char err[512];
+};
+
 struct co {
 	bc_project *p;
 	data_stat *sc;
-	int mode, force;
+	int mode, force, sync_each;
 	bc_data_list *out;
 	int refused, written;
+	int *ptr_refused;          /* per pointer */
+	size_t cur;                /* pointer being planned */
+	struct cjob *jobs;
+	size_t njobs, cap;
 	const bc_data_options *opts;
 };
 
@@ -36,27 +52,27 @@ note(struct co *c, const char *path, const char *inner, bc_data_state st, const 
 		if (hex)
 			memcpy(it->hash, hex, BC_DATA_HEX);
 	}
-	if (st == BC_DATA_REFUSED)
+	if (st == BC_DATA_REFUSED) {
 		c->refused++;
-	else if (st == BC_DATA_UPDATED)
+		c->ptr_refused[c->cur]++;
+	} else if (st == BC_DATA_UPDATED) {
 		c->written++;
+	}
 }
 
-/* May the current content at rel be replaced? 1 yes, 0 refuse, 2 already right. */
+/* May the current content at rel be replaced? 1 yes, 0 refuse, 2 already right, -2 a directory (forced). */
 static int
-replaceable(struct co *c, const char *rel, const char *want, int *exists)
+replaceable(struct co *c, const char *rel, const char *want)
 {
 	struct stat st;
 	char hex[BC_DATA_HEX];
 	int hashed;
 	int rc = data_file_hash(c->p, c->sc, rel, &st, hex, &hashed);
-	*exists = rc != BC_ENOTFOUND;
 	if (rc == BC_ENOTFOUND)
 		return 1;
 	if (rc == 0 && !strcmp(hex, want)) {
-		/* a symlink to the object in another link mode is rewritten */
-		int link = S_ISLNK(st.st_mode);
-		return (link == (c->mode == BC_DATA_LINK_SYMLINK)) ? 2 : 1;
+		/* right content but the wrong kind (link vs file): rewrite */
+		return S_ISLNK(st.st_mode) == (c->mode == BC_DATA_LINK_SYMLINK) ? 2 : 1;
 	}
 	if (rc < 0 && rc != BC_EINVALID)
 		bc_error_clear(c->p);  /* unreadable: treat as modified */
@@ -68,14 +84,14 @@ replaceable(struct co *c, const char *rel, const char *want, int *exists)
 }
 
 static int
-checkout_file(struct co *c, const char *path, const char *inner, const char *rel,
-	const char *hex, int64_t size)
+plan_file(struct co *c, const char *path, const char *inner, const char *rel, const char *hex,
+	int64_t size)
 {
 	bc_project *p = c->p;
 	if (!cache_has(p, hex, NULL))
 		return bc_error_set(p, BC_ERR_INPUT, BC_ENOTFOUND,
 			"the data of %s (%.12s) is not in the cache: run `bancada data pull`", rel, hex);
-	int exists, r = replaceable(c, rel, hex, &exists);
+	int r = replaceable(c, rel, hex);
 	if (r == 2)
 		return 0;
 	if (r == 0) {
@@ -86,25 +102,28 @@ checkout_file(struct co *c, const char *path, const char *inner, const char *rel
 	int dfd = data_open_parent(p, rel, 1, &base);
 	if (dfd < 0)
 		return dfd;
+	close(dfd);
 	if (r == -2) {
 		char *full = bc_path_join(bc_project_root(p), rel);
 		bc_rm_rf(full);
 		free(full);
 	}
-	char err[512] = "";
-	int64_t t0 = data_now_ns();
-	int rc = cache_put_out(p, hex, dfd, base, c->mode, err, sizeof err);
-	if (rc == 0) {
-		struct stat st;
-		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-			data_stat_put(c->sc, rel, &st, hex, (t0 > st.st_mtim.tv_sec * 1000000000LL
-				+ st.st_mtim.tv_nsec ? t0 : data_now_ns()) + 100000000LL);
-		fsync(dfd);
-		note(c, path, inner, BC_DATA_UPDATED, hex, size);
+	if (c->njobs == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct cjob *v = realloc(c->jobs, cap * sizeof *v);
+		if (!v)
+			return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+		c->jobs = v;
+		c->cap = cap;
 	}
-	close(dfd);
-	if (rc)
-		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot check out %s: %s", rel, err);
+	struct cjob *j = &c->jobs[c->njobs++];
+	memset(j, 0, sizeof *j);
+	j->path = bc_strdup(path);
+	j->inner = bc_strdup(inner);
+	j->rel = bc_strdup(rel);
+	memcpy(j->hash, hex, BC_DATA_HEX);
+	j->size = size;
+	j->ptr = c->cur;
 	return 0;
 }
 
@@ -115,8 +134,10 @@ prune_extra(struct co *c, const data_ptr *d, const data_manifest *m)
 	char **files = NULL;
 	size_t nf = 0;
 	int rc = data_walk_dir(c->p, d->path, &files, &nf);
-	if (rc < 0)
-		return rc;
+	if (rc == BC_ENOTFOUND) {
+		bc_error_clear(c->p);
+		return 0;
+	}
 	size_t i = 0;
 	for (size_t j = 0; j < nf && rc == 0; j++) {
 		while (i < m->n && strcmp(m->v[i].path, files[j]) < 0)
@@ -124,8 +145,7 @@ prune_extra(struct co *c, const data_ptr *d, const data_manifest *m)
 		if (i < m->n && !strcmp(m->v[i].path, files[j]))
 			continue;
 		char *rel = bc_sprintf("%s/%s", d->path, files[j]);
-		int exists, r = rel ? replaceable(c, rel, "", &exists) : 0;
-		if (r == 1) {
+		if (rel && replaceable(c, rel, "") == 1) {
 			const char *base;
 			int dfd = data_open_parent(c->p, rel, 0, &base);
 			if (dfd >= 0) {
@@ -147,7 +167,7 @@ prune_extra(struct co *c, const data_ptr *d, const data_manifest *m)
 }
 
 static int
-checkout_dir(struct co *c, const data_ptr *d)
+plan_dir(struct co *c, const data_ptr *d)
 {
 	data_manifest m;
 	int rc = data_manifest_parse(c->p, d->hash, &m);
@@ -156,37 +176,128 @@ checkout_dir(struct co *c, const data_ptr *d)
 			"the data of %s (%.12s) is not in the cache: run `bancada data pull`", d->path, d->hash);
 	if (rc < 0)
 		return rc;
-	/* a file where the directory belongs: replace it if recoverable */
+	/* something else where the directory belongs: replace it if recoverable */
 	char *full = bc_path_join(bc_project_root(c->p), d->path);
 	struct stat st;
 	if (full && lstat(full, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		int exists, r = replaceable(c, d->path, "", &exists);
-		if (r == 1)
+		if (replaceable(c, d->path, "") == 1)
 			unlink(full);
 		else
 			note(c, d->path, NULL, BC_DATA_REFUSED, d->hash, d->size);
 	}
 	free(full);
+	if (c->ptr_refused[c->cur]) {
+		data_manifest_clear(&m);
+		return 0;
+	}
+	char *probe = bc_sprintf("%s/x", d->path);
+	const char *base;
+	int dfd = probe ? data_open_parent(c->p, probe, 1, &base) : -1;  /* the directory itself */
+	free(probe);
+	if (dfd < 0) {
+		data_manifest_clear(&m);
+		return dfd;
+	}
+	close(dfd);
+	rc = prune_extra(c, d, &m);
 	for (size_t i = 0; i < m.n && rc == 0; i++) {
 		char *rel = bc_sprintf("%s/%s", d->path, m.v[i].path);
-		rc = rel ? checkout_file(c, d->path, m.v[i].path, rel, m.v[i].hash, m.v[i].size) : -1;
+		rc = rel ? plan_file(c, d->path, m.v[i].path, rel, m.v[i].hash, m.v[i].size) : -1;
 		free(rel);
+	}
+	data_manifest_clear(&m);
+	return rc;
+}
+
+/* Open the parent of rel with O_NOFOLLOW everywhere; no messages (threads). */
+static int
+open_parent_quiet(const char *root, const char *rel, const char **base)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *c = rel;
+	for (const char *e; fd >= 0 && (e = strchr(c, '/')); c = e + 1) {
+		char comp[NAME_MAX + 1];
+		size_t n = (size_t)(e - c);
+		if (n == 0 || n > NAME_MAX)
+			continue;
+		memcpy(comp, c, n);
+		comp[n] = '\0';
+		int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = sub;
+	}
+	*base = c;
+	return fd;
+}
+
+static int
+write_job(size_t i, void *arg)
+{
+	struct co *c = arg;
+	struct cjob *j = &c->jobs[i];
+	const char *base;
+	int dfd = open_parent_quiet(bc_project_root(c->p), j->rel, &base);
+	if (dfd < 0) {
+		snprintf(j->err, sizeof j->err, "cannot open the directory of %s: %s (a symlink is never followed)",
+			j->rel, strerror(errno));
+		return j->rc = BC_ERROR;
+	}
+	int rc = cache_put_out(c->p, j->hash, dfd, base, c->mode, !c->sync_each, j->err, sizeof j->err);
+	if (rc == 0 && c->sync_each)
+		fsync(dfd);
+	close(dfd);
+	if (rc)
+		j->rc = rc < 0 ? rc : BC_EINVALID;
+	return j->rc;
+}
+
+/* Write every planned file; then (batched) sync once and rename into place. */
+static int
+execute(struct co *c)
+{
+	bc_project *p = c->p;
+	int64_t t0 = data_now_ns();
+	c->sync_each = c->njobs <= 1;
+	data_parallel(c->njobs, c->sync_each ? 1 : data_threads(c->opts ? c->opts->threads : 0), write_job, c);
+	int rfd = open(bc_project_root(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	if (!c->sync_each && rfd >= 0 && syncfs(rfd) < 0)
+		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot sync the workspace: %s", strerror(errno));
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct cjob *j = &c->jobs[i];
+		const char *base;
+		int dfd = open_parent_quiet(bc_project_root(p), j->rel, &base);
+		char tmp[512];
+		data_tmp_name(base, tmp, sizeof tmp);
+		if (!j->rc && !rc && !c->sync_each && dfd >= 0 && renameat(dfd, tmp, dfd, base) < 0) {
+			snprintf(j->err, sizeof j->err, "%s", strerror(errno));
+			j->rc = BC_ERROR;
+		}
+		if ((j->rc || rc) && dfd >= 0)
+			unlinkat(dfd, tmp, 0);
+		if (!j->rc && !rc && dfd >= 0) {
+			struct stat st;
+			/* written by us just now: trusted from now on (not "racy") */
+			if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				data_stat_put(c->sc, j->rel, &st, j->hash, (t0 > data_now_ns() ? t0 : data_now_ns()) + 100000000LL);
+			c->cur = j->ptr;
+			note(c, j->path, j->inner, BC_DATA_UPDATED, j->hash, j->size);
+		}
+		if (dfd >= 0)
+			close(dfd);
+		if (j->rc && !rc) {
+			rc = bc_error_set(p, BC_ERR_OS, j->rc == BC_EINVALID ? BC_EINVALID : BC_ERROR,
+				"cannot check out %s: %s", j->rel, j->err);
+			c->ptr_refused[j->ptr]++;
+		}
 		if (c->opts && c->opts->progress) {
-			bc_data_progress pr = { "checkout", (int64_t)i + 1, (int64_t)m.n, 0, 0 };
+			bc_data_progress pr = { "checkout", (int64_t)i + 1, (int64_t)c->njobs, 0, 0 };
 			c->opts->progress(&pr, c->opts->payload);
 		}
 	}
-	if (rc == 0 && m.n == 0) {
-		const char *base;
-		char *rel = bc_sprintf("%s/x", d->path);
-		int dfd = rel ? data_open_parent(c->p, rel, 1, &base) : -1;
-		if (dfd >= 0)
-			close(dfd);
-		free(rel);
-	}
-	if (rc == 0)
-		rc = prune_extra(c, d, &m);
-	data_manifest_clear(&m);
+	if (!c->sync_each && rfd >= 0 && rc == 0 && syncfs(rfd) < 0)
+		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot sync the workspace: %s", strerror(errno));
+	if (rfd >= 0)
+		close(rfd);
 	return rc;
 }
 
@@ -202,21 +313,26 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 	int rc = rev ? data_git_pointers(p, rev, &all) : data_ws_pointers(p, &all);
 	if (rc == 0)
 		rc = data_select(p, &all, paths, n, &sel);
+	if (rc == 0 && !(c.ptr_refused = calloc(sel.n + 1, sizeof *c.ptr_refused)))
+		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
 	if (rc == 0)
 		rc = cache_lock(p, 0, &lock);
 	if (rc == 0)
 		rc = data_stat_load(p, &c.sc);
 	for (size_t i = 0; i < sel.n && rc == 0; i++) {
 		const data_ptr *d = &sel.v[i];
-		int before = c.refused;
-		rc = d->is_dir ? checkout_dir(&c, d)
-			: checkout_file(&c, d->path, NULL, d->path, d->hash, d->size);
-		/* the pointer follows the data, once the data is right */
-		if (rc == 0 && rev && c.refused == before) {
-			rc = data_ptr_write(p, d);
-			if (rc == 0)
-				rc = data_ignore_add(p, d->path);
-		}
+		c.cur = i;
+		rc = d->is_dir ? plan_dir(&c, d) : plan_file(&c, d->path, NULL, d->path, d->hash, d->size);
+	}
+	if (rc == 0)
+		rc = execute(&c);
+	/* the pointers follow the data, once that data is right */
+	for (size_t i = 0; i < sel.n && rc == 0 && rev; i++) {
+		if (c.ptr_refused[i])
+			continue;
+		rc = data_ptr_write(p, &sel.v[i]);
+		if (rc == 0)
+			rc = data_ignore_add(p, sel.v[i].path);
 	}
 	if (c.sc && data_stat_save(p, c.sc) < 0 && rc == 0)
 		rc = -1;
@@ -225,6 +341,13 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 			"%d path%s left alone: modified data that is not in the cache would be lost; "
 			"`bancada data add` it first, or use --force to overwrite",
 			c.refused, c.refused == 1 ? "" : "s");
+	for (size_t i = 0; i < c.njobs; i++) {
+		free(c.jobs[i].path);
+		free(c.jobs[i].inner);
+		free(c.jobs[i].rel);
+	}
+	free(c.jobs);
+	free(c.ptr_refused);
 	data_stat_free(c.sc);
 	cache_unlock(lock);
 	data_ptrs_clear(&all);

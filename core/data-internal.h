@@ -9,6 +9,8 @@
 #include "bancada/data.h"
 
 #define DATA_CHUNK (1024 * 1024)
+/* Suffix of checkout temp files in the workspace (`.NAME.bctmp`). */
+#define DATA_TMP_SUFFIX ".bctmp"
 
 /* ---- hashing and the worker pool (data-hash.c) ---- */
 void data_hex(const unsigned char *md, char hex[BC_DATA_HEX]);
@@ -43,9 +45,12 @@ int cache_quarantine(bc_project *p, const char *hex);
 int cache_lock(bc_project *p, int exclusive, int *fd_out);
 void cache_unlock(int fd);
 /* Write object `hex` as dirfd/name atomically in link mode `mode`; verifies
- * copies. Returns 0, 1 if the object is corrupt (quarantined), <0 error. */
+ * copies. With `defer`, stop at the unsynced temp `.NAME.bctmp` (the caller
+ * syncs and renames). Returns 0, 1 if the object is corrupt (quarantined),
+ * <0 error. Thread-safe (no project error is set). */
 int cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name,
-	int mode, char *err, size_t errsz);
+	int mode, int defer, char *err, size_t errsz);
+void data_tmp_name(const char *name, char *buf, size_t size);
 
 /* ---- pointers and manifests (data-pointer.c) ---- */
 typedef struct data_ptr {

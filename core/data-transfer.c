@@ -156,7 +156,7 @@ remote_open(bc_project *p, const char *name, struct remote *r)
 	char *q = shq(r->path), *cmd = bc_sprintf("cd %s 2>/dev/null && find . -type f -path './?""?/*' || true", q);
 	int fds[2];
 	int rc = 0;
-	if (!q || !cmd || pipe(fds) < 0) {
+	if (!q || !cmd || pipe2(fds, O_CLOEXEC) < 0) {
 		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of resources");
 		goto done;
 	}
@@ -256,7 +256,7 @@ send_obj(bc_project *p, struct remote *r, const char *hex, int64_t *bytes)
 			"mv \"$t\" %s/%.2s/%s || { rm -f \"$t\"; exit 1; }",
 			q, q, hex, q, hex, hex, q, hex, hex + 2);
 		int fds[2];
-		rc = pipe(fds) < 0 ? -errno : 0;
+		rc = pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
 		pid_t pid = rc ? -1 : ssh_spawn(r, cmd, fds[0], -1);
 		if (!rc) {
 			close(fds[0]);
@@ -293,7 +293,7 @@ fetch_obj(bc_project *p, struct remote *r, const char *hex, int64_t *bytes)
 			return BC_ENOTFOUND;
 		char *q = shq(r->path), *cmd = bc_sprintf("cat %s/%.2s/%s", q, hex, hex + 2);
 		int fds[2];
-		if (pipe(fds) == 0) {
+		if (pipe2(fds, O_CLOEXEC) == 0) {
 			pid = ssh_spawn(r, cmd, -1, fds[1]);
 			close(fds[1]);
 			in = fds[0];

@@ -304,6 +304,10 @@ walk_files(bc_project *p, int dfd, const char *top, const char *rel, struct name
 	if (rc < 0)
 		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot list %s/%s: %s", top, rel, strerror(-rc));
 	for (size_t i = 0; rc == 0 && i < nm.n; i++) {
+		size_t nl = strlen(nm.v[i]), tl = strlen(DATA_TMP_SUFFIX);
+		if (nm.v[i][0] == '.' && nl > tl && !strcmp(nm.v[i] + nl - tl, DATA_TMP_SUFFIX)) {
+			continue;  /* left by an interrupted checkout; the re-run reuses it */
+		}
 		char *sub = rel[0] ? bc_sprintf("%s/%s", rel, nm.v[i]) : bc_strdup(nm.v[i]);
 		struct stat st;
 		if (!sub) {

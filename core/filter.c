@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,9 +87,9 @@ utf8_column(const char *s, size_t pos)
 	return col;
 }
 
-/* Quote untrusted text for a message: sanitized and cut at 40 bytes. */
+/* Untrusted text for a message: sanitized, cut at 40 bytes, in quotes or not. */
 static char *
-show(const char *s, size_t len)
+show_text(const char *s, size_t len, int quote)
 {
 	int cut = len > 40;
 	if (cut) {
@@ -97,9 +98,16 @@ show(const char *s, size_t len)
 			len--;
 	}
 	char *t = bc_text_sanitize(s, len, 0);
-	char *r = bc_sprintf("'%s%s'", t ? t : "?", cut ? "..." : "");
+	char *r = bc_sprintf("%s%s%s%s", quote ? "'" : "", t ? t : "?", cut ? "..." : "",
+		quote ? "'" : "");
 	free(t);
 	return r;
+}
+
+static char *
+show(const char *s, size_t len)
+{
+	return show_text(s, len, 1);
 }
 
 static void fail(struct parser *ps, size_t pos, const char *tail, const char *fmt, ...)
@@ -420,7 +428,7 @@ parse_number(const char *s, size_t len, int64_t *iv, double *fv, int *isint)
 	tmp[len] = '\0';
 	const char *q = tmp + (tmp[0] == '-' || tmp[0] == '+');
 	if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity")) {
-		*fv = tmp[0] == '-' ? -1.0 / 0.0 : 1.0 / 0.0;
+		*fv = tmp[0] == '-' ? -HUGE_VAL : HUGE_VAL;
 		*isint = 0;
 		return 1;
 	}
@@ -463,9 +471,7 @@ parse_value(struct parser *ps, struct value *v, const char *after)
 {
 	struct tok *t = peek(ps, 0);
 	if (t->kind != T_WORD && t->kind != T_STRING && t->kind != T_IDENT) {
-		char what[64];
-		snprintf(what, sizeof what, "%s", after);
-		fail_tok(ps, t, "expected a value after '%s'", what);
+		fail_tok(ps, t, "expected a value after '%s'", after);
 		return -1;
 	}
 	struct tok k = next(ps);
@@ -528,7 +534,8 @@ local_midnight(int64_t ms, int days)
 
 /*
  * Span in ms of a duration like 90, 5m, 1h30m, 1.5d (bare numbers are ms);
- * `gran` gets the last unit, so that `duration = 5m` means [5m, 6m).
+ * `gran` gets the last unit, so that `duration = 5m` means [5m, 6m) while
+ * `duration > 5m` is exact.
  */
 static int
 duration_parse(const char *s, size_t len, int64_t *out, int64_t *gran)
@@ -619,8 +626,8 @@ time_parse(const char *s, size_t len, int64_t now, int64_t *out, int64_t *gran)
 			isalpha((unsigned char)s[len - 1]) && s[len - 1] != 'Z' &&
 			duration_parse(s + (s[0] == '-'), len - (s[0] == '-'), &d, &iv) == 0)
 		return *out = now - d, 0;
-	if (parse_number(s, len, &iv, &fv, &isint) && isint && iv >= 0)
-		return *out = iv, 0;          /* epoch milliseconds */
+	if (len >= 10 && parse_number(s, len, &iv, &fv, &isint) && isint && iv >= 0)
+		return *out = iv, 0;          /* epoch milliseconds (13 digits today) */
 	/* YYYY-MM-DD[THH:MM[:SS]][Z] */
 	int y, mo, da, h = 0, mi = 0, se = 0, utc = 0;
 	if (len && s[len - 1] == 'Z')
@@ -673,7 +680,6 @@ bc_time_parse(const char *s, int64_t now_ms, int64_t *out)
 		return BC_EINVALID;
 	return 0;
 }
-
 
 /* ------------------------------------------------------------ fields */
 
@@ -789,13 +795,9 @@ resolve_field(struct parser *ps, const struct tok *t, struct field *f, int stric
 	}
 	if (!strict)
 		return 0;
-	char *w = show(s, n);
-	char tail[400];
-	snprintf(tail, sizeof tail, " (fields: %s; a param is params.%.40s)", FIELD_LIST, w ? w + 1 : "");
-	char *q = strrchr(tail, '\'');
-	if (q)
-		memmove(q, q + 1, strlen(q));   /* drop show()'s closing quote */
-	fail(ps, t->pos, tail, "unknown field %s", w ? w : "?");
+	char *w = show_text(s, n, 0), tail[400];
+	snprintf(tail, sizeof tail, " (fields: %s; a param is params.%s)", FIELD_LIST, w ? w : "KEY");
+	fail(ps, t->pos, tail, "unknown field '%s'", w ? w : "?");
 	free(w);
 	return -1;
 }
@@ -1002,8 +1004,12 @@ cmp_span(struct parser *ps, bc_buf *b, const struct field *f, enum op op, size_t
 		}
 		return put(ps, b, ")");
 	}
-	if (span_value(ps, &vals[0], f->kind == F_DURATION, &lo, &g) == 0)
-		put_span_cmp(ps, b, f, op, lo, g);
+	if (span_value(ps, &vals[0], f->kind == F_DURATION, &lo, &g) < 0)
+		return;
+	/* `started > 2026-11-01` is after that day; `> 10:00` and `> 5m` are exact */
+	if (g < DAY_MS - 3600000 && op != OP_EQ && op != OP_NE)
+		g = 1;
+	put_span_cmp(ps, b, f, op, lo, g);
 }
 
 /* Plain columns: text, id/commit prefixes, exit code, dirty. */
@@ -1217,6 +1223,11 @@ comparison(struct parser *ps, const struct field *f, const char *name)
 		next(ps);
 		vals = NULL;
 		for (;;) {
+			if (n >= MAX_ARGS) {
+				fail(ps, peek(ps, 0)->pos, NULL, "too many values in one filter (more than %d)",
+					MAX_ARGS);
+				goto done;
+			}
 			if (n == cap) {
 				cap = cap ? cap * 2 : 8;
 				void *nv = realloc(vals, cap * sizeof *vals);
@@ -1327,9 +1338,11 @@ parse_primary(struct parser *ps)
 			return NULL;
 		t = peek(ps, 0);
 		if (t->kind != T_RPAREN) {
-			char col[48];
-			snprintf(col, sizeof col, "%d", utf8_column(ps->expr, open.pos));
-			fail_tok(ps, t, "expected ')' to close the '(' at column %s", col);
+			char *what = describe(ps, t), tail[160];
+			snprintf(tail, sizeof tail, " to close the '(' at column %d (found %s)",
+				utf8_column(ps->expr, open.pos), what ? what : "?");
+			fail(ps, t->pos, tail, "expected ')'");
+			free(what);
 			free(x);
 			return NULL;
 		}

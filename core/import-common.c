@@ -417,14 +417,14 @@ imp_commit_run(struct imp_ctx *c, struct imp_run *r)
 		imp_progress(c, 0);
 		return 0;
 	}
-	int rc = imp_store_run(c, r, k, digest);
-	if (rc == 0) {
-		if (k)
+	int rc = imp_store_run(c, r, digest);
+	if (rc >= 0) {
+		if (rc == 1)
 			c->stats->updated++;
 		else
 			c->stats->added++;
 		c->stats->bad_lines += r->bad_lines;
 	}
 	imp_progress(c, 0);
-	return rc;
+	return rc < 0 ? rc : 0;
 }

@@ -3,7 +3,7 @@
  * What one DVC commit says about its run, read from the git tree with
  * libgit2 (never from the work tree): dvc.yaml (params/metrics/plots files),
  * params files, metrics files (JSON, YAML or a bare number), DVCLive step
- * series (`plots/metrics/**.tsv`), dvc.lock deps/outs and `.dvc` files as
+ * series (TSV files below plots/metrics), dvc.lock deps/outs and `.dvc` files as
  * data inputs/outputs with DVC's md5 kept as "md5:<hex>".
  */
 #include "config.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include "import-private.h"
 
-#define DB_BUSY_MS 3000
+#define DB_BUSY_MS 2000
 
 struct db_import {
 	struct imp_ctx *c;
@@ -88,6 +88,8 @@ check_schema(struct db_import *d)
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 			snprintf(d->version, sizeof d->version, "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
+	} else if (sqlite3_errcode(d->db) == SQLITE_BUSY || sqlite3_errcode(d->db) == SQLITE_LOCKED) {
+		return db_fail(d, "cannot read the MLflow database");
 	} else if (has_column(d, "runs", "run_uuid") != 1) {
 		int code = sqlite3_errcode(d->db);
 		if (code == SQLITE_BUSY || code == SQLITE_LOCKED)

@@ -87,16 +87,16 @@ read_at(int dirfd, const char *rel, bc_buf *b)
 }
 
 static int
-parse_meta(struct fs_import *f, int dirfd, const char *where, struct imp_doc *d)
+parse_meta(struct fs_import *f, int dirfd, const char *where, struct imp_doc *d, const char *then)
 {
 	char err[256];
 	int e = read_at(dirfd, "meta.yaml", &f->buf);
 	if (e < 0) {
-		imp_warn(f->c, "%s/meta.yaml: %s", where, strerror(-e));
+		imp_warn(f->c, "%s/meta.yaml: %s%s", where, strerror(-e), then);
 		return -1;
 	}
 	if (imp_doc_parse(d, f->buf.data, f->buf.len, 0, err, sizeof err) < 0) {
-		imp_warn(f->c, "%s/meta.yaml: %s", where, err);
+		imp_warn(f->c, "%s/meta.yaml: %s (truncated?)%s", where, err, then);
 		return -1;
 	}
 	return 0;
@@ -129,7 +129,7 @@ add_experiment(struct fs_import *f, const char *dir, const char *dname, int dele
 	e->dir = bc_strdup(dir);
 	e->deleted = deleted;
 	e->quick = imp_hash_u64(stat_hash(IMP_HASH_SEED, &st), (uint64_t)deleted);
-	if (parse_meta(f, fd, dir, &d) == 0) {
+	if (parse_meta(f, fd, dir, &d, "") == 0) {
 		const char *name = imp_doc_str(&d, "name");
 		const char *stage = imp_doc_str(&d, "lifecycle_stage");
 		e->name = bc_strdup(name && *name ? name : dname);
@@ -378,7 +378,7 @@ read_run(struct fs_import *f, const struct rundir *rd, int dirfd, struct imp_run
 {
 	struct imp_doc d;
 	const struct experiment *e = &f->exps[rd->exp];
-	if (parse_meta(f, dirfd, rd->path, &d) < 0)
+	if (parse_meta(f, dirfd, rd->path, &d, ": run skipped") < 0)
 		return -1;
 	const char *id = imp_doc_str(&d, "run_uuid");
 	if (!id || !*id)

@@ -94,9 +94,8 @@ int imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick);
 /* Store a run read from the source: add, update or leave it. Returns 0 or <0 (fatal). */
 int imp_commit_run(struct imp_ctx *c, struct imp_run *r);
 void imp_skip(struct imp_ctx *c);
-/* Write a run (import-store.c); `k` is the earlier import of it or NULL. */
-int imp_store_run(struct imp_ctx *c, struct imp_run *r, const struct imp_known *k,
-	const char *digest);
+/* Write a run (import-store.c): 0 added, 1 updated, <0 error. */
+int imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest);
 void imp_warn(struct imp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imp_progress(struct imp_ctx *c, int force);
 

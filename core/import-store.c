@@ -301,15 +301,44 @@ write_series(struct imp_ctx *c, const struct imp_run *r, const char *id)
 	return rc;
 }
 
+/* The run an earlier (or a concurrent) import stored for this source id, read
+ * inside the write transaction so two imports at once never both insert. */
+static int
+current(struct imp_ctx *c, const struct imp_run *r, struct imp_known *k)
+{
+	sqlite3_stmt *st;
+	if (bc_prepare(c->p, &st, "SELECT r.id, s.src_name FROM runs r LEFT JOIN import_state s"
+			" ON s.run = r.id WHERE r.src_tool=? AND r.src_path=? AND r.src_id=?") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, c->tool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->src_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->src_id, -1, SQLITE_STATIC);
+	int found = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(k->id, sizeof k->id, "%s", (const char *)sqlite3_column_text(st, 0));
+		k->src_name = bc_strdup((const char *)sqlite3_column_text(st, 1));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
 int
-imp_store_run(struct imp_ctx *c, struct imp_run *r, const struct imp_known *k, const char *digest)
+imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest)
 {
 	bc_project *p = c->p;
 	char id[33], want[256], name[256];
 	const char *set_name = NULL;
+	struct imp_known cur = { 0 }, *k = NULL;
 	source_name(c, r, want, sizeof want);
+	if (bc_tx_begin(p) < 0)
+		return -1;
+	int found = current(c, r, &cur);
+	if (found < 0)
+		goto fail;
+	k = found ? &cur : NULL;
 	if (k) {
-		snprintf(id, sizeof id, "%s", k->id);
+		memcpy(id, k->id, sizeof id);
 	} else {
 		/* time-ordered like native ids, but by the source's start time */
 		bc_runid_new(id);
@@ -320,8 +349,6 @@ imp_store_run(struct imp_ctx *c, struct imp_run *r, const struct imp_known *k, c
 				id[i] = hex[(ms >> (4 * (11 - i))) & 15];
 		}
 	}
-	if (bc_tx_begin(p) < 0)
-		return -1;
 	/* rename only when the source's own name changed (a local rename sticks) */
 	if (!k || !k->src_name || strcmp(k->src_name, want)) {
 		if (unique_name(c, r, want, k ? id : NULL, name, sizeof name) < 0)
@@ -333,6 +360,8 @@ imp_store_run(struct imp_ctx *c, struct imp_run *r, const struct imp_known *k, c
 	if (write_row(c, r, id, set_name, !k) < 0 || write_children(c, r, id) < 0 ||
 			write_state(c, r, id, NULL, want) < 0)
 		goto fail;
+	free(cur.src_name);
+	cur.src_name = NULL;
 	if (bc_tx_commit(p) < 0)
 		return -1;
 	if (write_series(c, r, id) < 0)
@@ -341,8 +370,11 @@ imp_store_run(struct imp_ctx *c, struct imp_run *r, const struct imp_known *k, c
 		return -1;
 	if (write_state(c, r, id, digest, want) < 0)
 		goto fail;
-	return bc_tx_commit(p);
+	if (bc_tx_commit(p) < 0)
+		return -1;
+	return found;
 fail:
+	free(cur.src_name);
 	bc_tx_rollback(p);
 	return -1;
 }

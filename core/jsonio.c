@@ -179,7 +179,9 @@ char *
 bc_run_to_json(bc_project *p, const bc_run *r, unsigned flags)
 {
 	json_t *o = run_json(p, r, flags);
-	char *s = json_dumps(o, (flags & BC_JSON_PRETTY ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+	/* exports keep every bit (17 digits); displays use 15, so 0.3 prints as 0.3 */
+	size_t prec = flags & BC_JSON_SERIES ? JSON_REAL_PRECISION(17) : JSON_REAL_PRECISION(15);
+	char *s = json_dumps(o, (flags & BC_JSON_PRETTY ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER | prec);
 	json_decref(o);
 	return s;
 }

@@ -201,20 +201,24 @@ bc_canvas_text(bc_canvas *c, int row, int col, int maxcols, uint32_t attr, const
 	char *clean = bc_text_sanitize(s, len, c->ascii ? BC_TEXT_ASCII : 0);
 	if (!clean)
 		return 0;
-	int limit = maxcols < 0 || maxcols > c->cols ? c->cols : maxcols;
-	int used = 0;
-	for (const char *q = clean; *q && used < limit;) {
+	/* columns are counted in 64 bits: col may be anything */
+	long long limit = maxcols < 0 || maxcols > c->cols ? c->cols : maxcols;
+	long long edge = (long long)c->cols - col, at = col;
+	if (edge < limit)
+		limit = edge;
+	int shown = 0;
+	for (const char *q = clean; *q && at - col < limit;) {
 		uint32_t cp;
 		q += utf8_decode(q, &cp);
 		int w = cp_width(cp);
-		if (used + w > limit)
+		if (at - col + w > limit)
 			break;
-		if (col + used >= 0)
-			put_cp(c, row, col + used, cp, attr);
-		used += w;
+		if (at >= 0)
+			shown += put_cp(c, row, (int)at, cp, attr);
+		at += w;
 	}
 	free(clean);
-	return used;
+	return shown;
 }
 
 static void

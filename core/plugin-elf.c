@@ -121,7 +121,7 @@ bc_plugin_abi_check(const struct bc_plugin_abi *abi, char **why)
 			BC_PLUGIN_ABI_MINOR);
 	else if (abi->plugin_size != sizeof(struct bc_plugin) ||
 	    abi->api_size > sizeof(struct bc_host_api) ||
-	    abi->api_size < offsetof(struct bc_host_api, errmsg) + sizeof(void *))
+	    abi->api_size < offsetof(struct bc_host_api, bundle) + sizeof(void *))
 		*why = bc_sprintf("plugin ABI %u.%u with struct sizes %u/%u, expected %zu/%zu: "
 			"rebuild it against bancada/plugin.h", abi->abi_major, abi->abi_minor,
 			abi->plugin_size, abi->api_size, sizeof(struct bc_plugin),

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "bancada/bundle.h"
+#include "bancada/data.h"
 #include "plugin-int.h"
 
 struct bc_prun {
@@ -32,6 +34,13 @@ struct bc_host {
 	size_t nopts;
 	bc_buf messages;
 	char err[512];
+	int data_loaded, bundles_loaded;
+	bc_data_list data;
+	char *log_path;
+	bc_data_version *log;
+	size_t nlog;
+	bc_bundle_info *bundles;
+	size_t nbundles;
 };
 
 static void
@@ -310,6 +319,75 @@ api_errmsg(bc_host *h)
 	return h ? h->err : "";
 }
 
+static const char *
+api_data_item(bc_host *h, size_t i, const char **hash, int64_t *size)
+{
+	if (!h)
+		return NULL;
+	if (!h->data_loaded) {
+		h->data_loaded = 1;
+		if (bc_data_ls(h->p, NULL, &h->data) < 0)
+			snprintf(h->err, sizeof h->err, "%s", bc_errmsg(h->p));
+	}
+	if (i >= h->data.n)
+		return NULL;
+	if (hash)
+		*hash = h->data.v[i].hash;
+	if (size)
+		*size = h->data.v[i].size;
+	return h->data.v[i].path;
+}
+
+static const char *
+api_data_version(bc_host *h, const char *path, size_t i, const char **hash, int64_t *time_ms)
+{
+	if (!h || !path)
+		return NULL;
+	if (!h->log_path || strcmp(h->log_path, path)) {
+		bc_data_log_free(h->log, h->nlog);
+		h->log = NULL;
+		h->nlog = 0;
+		free(h->log_path);
+		h->log_path = bc_strdup(path);
+		if (bc_data_log(h->p, path, &h->log, &h->nlog) < 0) {
+			snprintf(h->err, sizeof h->err, "%s", bc_errmsg(h->p));
+			h->log = NULL;
+			h->nlog = 0;
+		}
+	}
+	if (i >= h->nlog)
+		return NULL;
+	if (hash)
+		*hash = h->log[i].hash;
+	if (time_ms)
+		*time_ms = h->log[i].time_ms;
+	return h->log[i].commit;
+}
+
+static const char *
+api_bundle(bc_host *h, size_t i, const char **version, const char **run_id, const char **sha256)
+{
+	if (!h)
+		return NULL;
+	if (!h->bundles_loaded) {
+		h->bundles_loaded = 1;
+		if (bc_bundle_list(h->p, &h->bundles, &h->nbundles) < 0) {
+			snprintf(h->err, sizeof h->err, "%s", bc_errmsg(h->p));
+			h->bundles = NULL;
+			h->nbundles = 0;
+		}
+	}
+	if (i >= h->nbundles)
+		return NULL;
+	if (version)
+		*version = h->bundles[i].version;
+	if (run_id)
+		*run_id = h->bundles[i].run_id;
+	if (sha256)
+		*sha256 = h->bundles[i].sha256;
+	return h->bundles[i].name;
+}
+
 static struct bc_host_api host_api;
 
 const struct bc_host_api *
@@ -340,6 +418,9 @@ bc_host_api_get(void)
 		a->run_io = api_run_io;
 		a->run_dir = api_run_dir;
 		a->errmsg = api_errmsg;
+		a->data_item = api_data_item;
+		a->data_version = api_data_version;
+		a->bundle = api_bundle;
 		a->abi_major = BC_PLUGIN_ABI_MAJOR;
 	}
 	return &host_api;
@@ -447,5 +528,9 @@ bc_pview_close(bc_pview *v)
 	bc_strv_free(v->opts, v->nopts);
 	free(v->filter);
 	bc_buf_free(&v->messages);
+	bc_data_list_clear(&v->data);
+	bc_data_log_free(v->log, v->nlog);
+	free(v->log_path);
+	bc_bundle_list_free(v->bundles, v->nbundles);
 	free(v);
 }

@@ -139,3 +139,25 @@ bc_cplugin_free(bc_cplugin *cp)
 	free(cp->description);
 	free(cp);
 }
+
+void
+bc_plugins_describe(bc_project *p, bc_plugin_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		bc_plugin_info *pi = &set->v[i];
+		if (pi->kind != BC_PLUGIN_KIND_C || pi->why || pi->shadowed ||
+		    (pi->trust != BC_TRUST_IMPLICIT && pi->trust != BC_TRUST_YES))
+			continue;
+		bc_cplugin *cp;
+		if (bc_cplugin_load(&cp, p, pi) < 0) {
+			pi->why = bc_strdup(bc_errmsg(p));
+			continue;
+		}
+		free(pi->description);
+		pi->description = bc_strdup(cp->description);
+		pi->key = cp->desc.key;
+		pi->input = (int)cp->desc.input;
+		bc_cplugin_free(cp);
+	}
+	bc_error_clear(p);
+}

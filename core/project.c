@@ -184,8 +184,9 @@ bc_project_open(bc_project **out, const char *start_dir, const bc_project_option
 		}
 		*slash = '\0';
 	}
-	if (open_store(p, opts) < 0)
-		return -1;
+	int rc = open_store(p, opts);
+	if (rc < 0)
+		return rc;
 	if (!(opts && (opts->no_recover || opts->readonly)) && !p->readonly) {
 		if (bc_project_recover(p) < 0)
 			return -1;

@@ -183,8 +183,9 @@ bc_run_create(bc_project *p, const bc_run_new *o, char out_id[33])
 		i++;
 		sqlite3_bind_int64(st, i++, gs.patch_full_len);
 	} else {
-		i += 3;
-		i++;
+		i += 2;                             /* commit, branch: NULL */
+		sqlite3_bind_int(st, i++, 0);       /* not dirty */
+		i++;                                /* no patch */
 		sqlite3_bind_int64(st, i++, 0);
 	}
 	sqlite3_bind_text(st, i++, env, -1, SQLITE_STATIC);

@@ -58,7 +58,8 @@ bc_value_parse(bc_value *v, const char *text)
 		}
 		errno = 0;
 		double d = strtod(text, &end);
-		if (*end == '\0' && end != text && (isdigit((unsigned char)text[len - 1]) || text[len - 1] == '.')
+		int leading_zero = text[0] == '0' && len > 1 && isdigit((unsigned char)text[1]);
+		if (*end == '\0' && end != text && !leading_zero && (isdigit((unsigned char)text[len - 1]) || text[len - 1] == '.')
 				&& strpbrk(text, "0123456789")) {
 			v->type = BC_VAL_FLOAT;
 			v->f = d;

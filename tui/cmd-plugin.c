@@ -193,6 +193,8 @@ plugin_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	}
 	bc_plugin_set set;
 	bc_plugins_discover(ctx->p, &set);
+	if (strcmp(sub, "trust") && strcmp(sub, "untrust"))
+		bc_plugins_describe(ctx->p, &set);
 	int rc;
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
 		rc = plugin_ls(ctx, &set, json);

@@ -8,6 +8,7 @@
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "tui.h"
 
@@ -88,6 +89,16 @@ script_key(const char **cmd)
 	return KEY_NONE;
 }
 
+/* Give back the ":command" just read (a prompt that gets one cancels instead). */
+void
+tui_unget_script_cmd(void)
+{
+	if (script_loaded && script_line > 0) {
+		script_line--;
+		script_pos = 0;
+	}
+}
+
 /* Next key: the script first, then the terminal. */
 int
 tui_getkey(int timeout_ms, const char **cmd)
@@ -162,16 +173,53 @@ handle_key(int key)
 	tui_request(req);
 }
 
+/* ---- timing trace for benchmarks: BANCADA_TRACE=FILE (BANCADA_T0=exec time in ns) ---- */
+static FILE *trace_fp;
+static double trace_t0, trace_key_t;
+static char trace_key[64];
+static int trace_painted;
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+trace_paint(void)
+{
+	if (!trace_fp)
+		return;
+	double t = now_ms();
+	if (!trace_painted++)
+		fprintf(trace_fp, "first-paint %.1f ms since exec\n", t - trace_t0);
+	else if (trace_key[0])
+		fprintf(trace_fp, "key %s %.1f ms to paint\n", trace_key, t - trace_key_t);
+	trace_key[0] = 0;
+	fflush(trace_fp);
+}
+
 static void
 main_loop(void)
 {
 	int in_paste = 0;
 	while (!tui.quit && view_depth() > 0) {
 		struct view *v = view_top();
-		if (v->dirty)
+		if (v->dirty) {
 			view_draw_all();
+			trace_paint();
+		}
 		const char *cmd;
 		int key = tui_getkey((int)tui.opt.refresh_interval, &cmd);
+		if (trace_fp && key != KEY_NONE) {
+			trace_key_t = now_ms();
+			if (key == KEY_SCRIPT_CMD)
+				snprintf(trace_key, sizeof trace_key, ":%.60s", cmd);
+			else
+				keys_name(key, trace_key, sizeof trace_key);
+		}
 		if (key == KEY_HANGUP)
 			break;
 		if (key == KEY_NONE) {
@@ -181,7 +229,6 @@ main_loop(void)
 		view_redraw(view_top());
 		if (key == KEY_SCRIPT_CMD) {
 			char err[512];
-			tui.status[0] = 0;
 			if (config_run_line(cmd, err, sizeof err) < 0)
 				tui_error("%s", err);
 			/* scripted steps see live changes at once */
@@ -227,6 +274,10 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	}
 	const char *script = getenv("BANCADA_SCRIPT");
 	tui.no_display = getenv("BANCADA_NO_DISPLAY") != NULL;
+	if (getenv("BANCADA_TRACE")) {
+		trace_fp = fopen(getenv("BANCADA_TRACE"), "a");
+		trace_t0 = getenv("BANCADA_T0") ? atof(getenv("BANCADA_T0")) / 1e6 : now_ms();
+	}
 	if (!tui.no_display && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
 		return fallback_ls(ctx, "not a terminal");
 	tui.p = ctx->p;
@@ -246,6 +297,7 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return fallback_ls(ctx, why);
 	}
 	config_load_all();
+	tui_plugins_init();      /* plugin views and their keys (view-plugin.c) */
 	const char *f = getenv("BANCADA_TUI_FILTER");
 	if (f) {
 		char err[128];
@@ -270,6 +322,8 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < script_n; i++)
 		free(script_lines[i]);
 	free(script_lines);
+	if (trace_fp)
+		fclose(trace_fp);
 	return EXIT_OK;
 }
 

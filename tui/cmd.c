@@ -50,14 +50,21 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/* Open quietly; returns the core's code (the handle is kept for its message). */
+static int
+open_quiet(struct bc_cmd_ctx *ctx, int readonly)
+{
+	bc_project_options opts = BC_PROJECT_OPTIONS_INIT;
+	opts.readonly = readonly;
+	return bc_project_open(&ctx->p, ctx->dir, &opts);
+}
+
 int
 cmd_open_project(struct bc_cmd_ctx *ctx, int readonly)
 {
 	if (ctx->p)
 		return 0;
-	bc_project_options opts = BC_PROJECT_OPTIONS_INIT;
-	opts.readonly = readonly;
-	int rc = bc_project_open(&ctx->p, ctx->dir, &opts);
+	int rc = open_quiet(ctx, readonly);
 	if (rc < 0) {
 		cmd_project_error(ctx->p);
 		bc_project_free(ctx->p);
@@ -80,10 +87,18 @@ cmd_dispatch(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (cmd->flags & CMD_NEEDS_PROJECT) {
-		if (cmd_open_project(ctx, 0) < 0) {
+		int rc = open_quiet(ctx, 0);
+		if (rc == BC_EREADONLY && (cmd->flags & CMD_READ_ONLY)) {
 			/* a reading command still works on a read-only filesystem */
-			if (!(cmd->flags & CMD_READ_ONLY) || cmd_open_project(ctx, 1) < 0)
-				return EXIT_ERR;
+			bc_project_free(ctx->p);
+			ctx->p = NULL;
+			rc = open_quiet(ctx, 1);
+		}
+		if (rc < 0) {
+			cmd_project_error(ctx->p);
+			bc_project_free(ctx->p);
+			ctx->p = NULL;
+			return EXIT_ERR;
 		}
 	}
 	int rc = cmd->exec(ctx, argc, argv);

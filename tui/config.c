@@ -279,6 +279,8 @@ config_run_line(const char *line, char *err, size_t errsize)
 		tui.quit = 1;
 		return 0;
 	}
+	if (!strcmp(cmd, "plugin"))
+		return tui_plugin_command(argc, argv, err, errsize);
 	int rc = view_command(argc, argv);
 	if (rc != -2) {
 		if (rc < 0 && !err[0])

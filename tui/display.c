@@ -169,6 +169,9 @@ display_init(void)
 	} else {
 		if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
 			saved_tio_ok = 1;
+		/* the terminal's real size wins over exported LINES/COLUMNS, so resizes work */
+		unsetenv("LINES");
+		unsetenv("COLUMNS");
 		screen = newterm(NULL, stdout, stdin);
 	}
 	if (!screen) {

@@ -53,6 +53,8 @@ static const struct { const char *name; int key; } key_names[] = {
 	{ "Esc", 27 }, { "Escape", 27 }, { "Backspace", KEYF(KEY_BACKSPACE) },
 	{ "Delete", KEYF(KEY_DC) }, { "Del", KEYF(KEY_DC) }, { "Insert", KEYF(KEY_IC) },
 	{ "Hash", '#' }, { "LessThan", '<' }, { "lt", '<' },
+	/* bracketed paste markers, for scripts that test paste handling */
+	{ "PasteBegin", KEY_PASTE_BEGIN }, { "PasteEnd", KEY_PASTE_END },
 };
 
 /* Parse a key name: "j", "<Down>", "<C-f>", "^F", "<F1>". -1 if unknown. */

@@ -117,8 +117,14 @@ prompt_read(const char *prefix, const char *initial, int errpos, const char *err
 			tui.quit = 1;
 			break;
 		}
-		if (key == KEY_SCRIPT_CMD)
+		if (key == KEY_SCRIPT_CMD && !strncmp(cmd, "save-display ", 13)) {
+			display_save(cmd + 13);   /* the screen with the prompt, for tests */
+			continue;
+		}
+		if (key == KEY_SCRIPT_CMD) {
+			tui_unget_script_cmd();
 			break;
+		}
 		if (key == KEY_PASTE_BEGIN) {
 			in_paste = 1;
 			continue;
@@ -210,8 +216,10 @@ prompt_confirm(const char *question, const char *word)
 			tui.quit = 1;
 			break;
 		}
-		if (key == KEY_SCRIPT_CMD)
+		if (key == KEY_SCRIPT_CMD) {
+			tui_unget_script_cmd();
 			break;
+		}
 		if (key == KEY_PASTE_BEGIN) {
 			in_paste = 1;
 			continue;

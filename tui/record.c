@@ -169,6 +169,37 @@ ingest_all(struct rec *r)
 	ingest_params(r);
 }
 
+/* Where bancada.py lives: $BANCADA_PYTHONPATH, the installed copy, or the
+ * source tree next to an uninstalled binary (build/ inside the checkout). */
+static const char *
+python_helper_dir(void)
+{
+	static char found[PATH_MAX];
+	const char *env = getenv("BANCADA_PYTHONPATH");
+	if (env && *env)
+		return env;
+	if (access(PKGDATADIR "/python/bancada.py", R_OK) == 0)
+		return PKGDATADIR "/python";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		static const char *const rel[] = { "/../share/python", "/share/python", "/../../share/python" };
+		for (int i = 0; i < 3; i++) {
+			char cand[PATH_MAX + 32];
+			snprintf(cand, sizeof cand, "%s%s/bancada.py", exe, rel[i]);
+			if (access(cand, R_OK) == 0) {
+				snprintf(found, sizeof found, "%.*s", (int)(strlen(cand) - 11), cand);
+				return found;
+			}
+		}
+	}
+	return PKGDATADIR "/python";
+}
+
 static void
 set_child_env(bc_project *p, const char *id, const char *dir)
 {
@@ -179,9 +210,7 @@ set_child_env(bc_project *p, const char *id, const char *dir)
 	setenv("BANCADA_METRICS", path, 1);
 	snprintf(path, sizeof path, "%s/params.jsonl", dir);
 	setenv("BANCADA_PARAMS", path, 1);
-	const char *helper = getenv("BANCADA_PYTHONPATH");
-	if (!helper)
-		helper = PKGDATADIR "/python";
+	const char *helper = python_helper_dir();
 	const char *old = getenv("PYTHONPATH");
 	char *pp = old && *old ? bc_sprintf("%s:%s", helper, old) : bc_sprintf("%s", helper);
 	if (pp) {

@@ -96,6 +96,10 @@ void options_init(void);
 void options_free(void);
 int config_save_view(const char *name, char *err, size_t errsize);
 
+/* ---- view-plugin.c: plugin views, `:plugin NAME`, plugin keys ---- */
+void tui_plugins_init(void);
+int tui_plugin_command(int argc, char **argv, char *err, size_t errsize);
+
 /* ---- prompt.c ---- */
 /*
  * Read a line on the bottom row after `prefix`. `initial` pre-fills it.
@@ -113,6 +117,7 @@ void prompt_command(void);
 #define KEY_SCRIPT_CMD (0x7fff0003)
 /* Next key within timeout_ms; KEY_SCRIPT_CMD sets *cmd to a scripted ":command". */
 int tui_getkey(int timeout_ms, const char **cmd);
+void tui_unget_script_cmd(void);
 /* Run a request in the top view (view handler, generic, then global). */
 void tui_request(enum request req);
 

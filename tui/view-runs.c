@@ -269,6 +269,7 @@ choose_columns(struct runs_priv *r, struct view *v)
 	free(ordered);
 	if (r->curcol >= r->ncols)
 		r->curcol = r->ncols ? r->ncols - 1 : 0;
+	r->firstcol = 0;   /* recomputed from the frozen columns when drawing */
 	(void)v;
 }
 
@@ -380,6 +381,8 @@ static void
 runs_draw_header(struct view *v)
 {
 	struct runs_priv *r = v->priv;
+	/* widths come from the rows on screen: load them first */
+	cache_ensure(r, v->offset, v->offset + v->height);
 	fit_widths(r, v);
 	view_draw_fill(v, 0, 0, v->width, COLOR_HEADER);
 	size_t vis[256];

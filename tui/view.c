@@ -318,8 +318,6 @@ view_draw_all(void)
 		return;
 	}
 	view_layout(v);
-	if (display_rows() >= 1)
-		draw_title(v);
 	if (v->height > 0 && v->width > 0) {
 		if (v->ops->draw) {
 			v->ops->draw(v);
@@ -343,6 +341,9 @@ view_draw_all(void)
 			}
 		}
 	}
+	/* the title last: it may report what the body just loaded */
+	if (display_rows() >= 1)
+		draw_title(v);
 	draw_status();
 	v->dirty = 0;
 	display_refresh();

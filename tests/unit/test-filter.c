@@ -241,15 +241,21 @@ TEST(status_and_ids)
 	ok(strstr(bc_errmsg(P), "unknown status 'fail' at column 10 (running, finished, failed,"),
 		"status error lists the statuses: %s", bc_errmsg(P));
 	is_str(sel("status < failed"), "E7", "status has no order");
-	char q[64];
-	snprintf(q, sizeof q, "id = %.8s", ids[GAMMA]);
+	char q[128], sa[33], sd[33], sg[33];
+	bc_run_short_id(P, ids[ALPHA], sa);
+	bc_run_short_id(P, ids[DELTA], sd);
+	bc_run_short_id(P, ids[GAMMA], sg);
+	snprintf(q, sizeof q, "id = %s", sg);
 	SEL(q, "gamma-bert");
 	snprintf(q, sizeof q, "id = %s", ids[GAMMA]);
 	SEL(q, "gamma-bert");
-	snprintf(q, sizeof q, "id != %.10s", ids[GAMMA]);
+	snprintf(q, sizeof q, "id != %s", sg);
 	SEL(q, "Spacey Run alpha-bert beta-resnet delta x' or 1=1 --");
-	snprintf(q, sizeof q, "id in (%.12s, %.12s)", ids[ALPHA], ids[DELTA]);
+	snprintf(q, sizeof q, "id in (%s, %s)", sa, sd);
 	SEL(q, "alpha-bert delta");
+	snprintf(q, sizeof q, "id = %.6s", ids[GAMMA]);   /* a common prefix */
+	SEL(q, "Spacey Run alpha-bert beta-resnet delta gamma-bert x' or 1=1 --");
+	SEL("id = zz", "-");
 	teardown();
 }
 
@@ -403,6 +409,12 @@ TEST(times)
 	SEL("duration = 1m", "Spacey Run x' or 1=1 --");
 	SEL("duration = 2h", "gamma-bert");
 	SEL("duration > 1h30m", "gamma-bert");
+	SEL("duration > 2h", "-");                        /* ordering is exact */
+	SEL("duration > 119m", "gamma-bert");
+	SEL("duration >= 2h", "gamma-bert");
+	SEL("duration <= 1m", "Spacey Run beta-resnet x' or 1=1 --");
+	SEL("started < 2026-11-01T10:31", "gamma-bert");
+	SEL("started > 2026-11-01T10:29", "Spacey Run alpha-bert beta-resnet delta gamma-bert x' or 1=1 --");
 	SEL("duration >= 5000 and duration < 5001", "beta-resnet");   /* ms */
 	SEL("duration > 5m and status = running", "delta");          /* still running: up to now */
 	/* today / yesterday against a clock we control */
@@ -446,8 +458,8 @@ TEST(syntax_errors)
 	check_error("params.lr > ", 12, "filter: expected a value after '>' at column 13 (found the end)");
 	check_error("started > )", 10, "expected a value after '>' at column 11 (found ')')");
 	check_error("status =", 8, "expected a value after '=' at column 9");
-	check_error("(status = failed", 16, "expected ')' to close the '(' at column 1 at column 17");
-	check_error("a or (b and (c or d)", 20, "expected ')' to close the '(' at column 6");
+	check_error("(status = failed", 16, "expected ')' at column 17 to close the '(' at column 1 (found the end)");
+	check_error("a or (b and (c or d)", 20, "expected ')' at column 21 to close the '(' at column 6");
 	check_error("status = failed)", 15, "unexpected ')' (no '(' to close) at column 16");
 	check_error("foo = 1", 0, "unknown field 'foo' at column 1 (fields: id, name, status,");
 	check_error("lr > 0.1", 0, "a param is params.lr)");

@@ -133,6 +133,12 @@ typedef struct bc_cplugin bc_cplugin;
  */
 BC_EXTERN(int) bc_cplugin_load(bc_cplugin **out, bc_project *p, const bc_plugin_info *pi);
 BC_EXTERN(const struct bc_plugin *) bc_cplugin_desc(const bc_cplugin *cp);
+/**
+ * Fill description, key and input of the trusted, usable C plugins of a
+ * set by loading them (their code runs: only trusted ones are touched).
+ * Plugins that fail to load get `why` set.
+ */
+BC_EXTERN(void) bc_plugins_describe(bc_project *p, bc_plugin_set *set);
 BC_EXTERN(void) bc_cplugin_free(bc_cplugin *cp);
 
 /** How a view is opened. */

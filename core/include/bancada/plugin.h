@@ -192,6 +192,17 @@ struct bc_host_api {
 	const char *(*run_dir)(bc_host *h, const bc_prun *r);
 	/** The last query error, "" when none. */
 	const char *(*errmsg)(bc_host *h);
+	/** The i-th tracked data path (workspace pointers) with its hash and size, NULL past the end. */
+	const char *(*data_item)(bc_host *h, size_t i, const char **hash, int64_t *size);
+	/**
+	 * The i-th version of a tracked data path, newest first: returns the
+	 * commit, sets hash ("" when removed) and commit time; NULL past the end.
+	 */
+	const char *(*data_version)(bc_host *h, const char *path, size_t i, const char **hash,
+		int64_t *time_ms);
+	/** The i-th model bundle, newest first: returns its name, sets version, run id, sha256. */
+	const char *(*bundle)(bc_host *h, size_t i, const char **version, const char **run_id,
+		const char **sha256);
 	/* Append new members here, and bump BC_PLUGIN_ABI_MINOR. */
 };
 
