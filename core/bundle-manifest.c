@@ -101,7 +101,8 @@ jkv_sorted(const bc_kv *kv, size_t n)
 		return o;
 	if (n)
 		memcpy(copy, kv, n * sizeof *copy);
-	qsort(copy, n, sizeof *copy, kv_cmp);
+	if (n > 1)
+		qsort(copy, n, sizeof *copy, kv_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (copy[i].key && bc_text_is_clean(copy[i].key, strlen(copy[i].key)))
 			json_object_set_new(o, copy[i].key, jcstr(copy[i].value));
@@ -201,7 +202,8 @@ meta_object(const char *const *meta, const char **why)
 		return o;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = meta[i];
-	qsort(sorted, n, sizeof *sorted, str_cmp);
+	if (n > 1)
+		qsort(sorted, n, sizeof *sorted, str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(sorted[i], '=');
 		if (!eq || eq == sorted[i]) {

@@ -122,6 +122,29 @@ keep_runs(bc_project *p, struct keep *k)
 	return n;
 }
 
+/* Data of runs that bundles were made from (their provenance), when the
+ * bundles table exists. */
+static int64_t
+keep_bundles(bc_project *p, struct keep *k)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	if (sqlite3_prepare_v2(bc_project_db(p), "SELECT DISTINCT io.hash FROM bundles b"
+			" JOIN run_io io ON io.run = b.run WHERE io.hash IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return 0;  /* no bundles module in this store */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(st, 0);
+		if (h && !strncmp(h, "sha256:", 7))
+			h += 7;
+		if (h && data_is_hex(h)) {
+			data_hexset_add(&k->set, h);
+			n++;
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* Keep the members of every kept manifest (any kept object may be one). */
 static void
 expand_manifests(bc_project *p, struct keep *k)
@@ -201,6 +224,7 @@ bc_data_gc(bc_project *p, const bc_data_options *opts, const char *const *keep, 
 		goto done;
 	}
 	r.kept_by_runs = runs;
+	r.kept_by_bundles = keep_bundles(p, &k);
 	for (size_t i = 0; i < nkeep; i++) {
 		const char *h = keep[i];
 		if (h && !strncmp(h, "sha256:", 7))

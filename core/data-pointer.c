@@ -320,7 +320,8 @@ data_manifest_push(data_manifest *m, const char *path, const char *hex, int64_t 
 char *
 data_manifest_format(data_manifest *m, size_t *len)
 {
-	qsort(m->v, m->n, sizeof *m->v, cmp_mentry);
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof *m->v, cmp_mentry);
 	bc_buf b = BC_BUF_INIT;
 	bc_buf_puts(&b, "bancada-manifest/1\n");
 	for (size_t i = 0; i < m->n; i++) {

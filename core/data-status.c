@@ -210,7 +210,8 @@ flatten(bc_project *p, const data_ptrs *ps, struct flat **out, size_t *n)
 	}
 	if (!v)
 		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
-	qsort(v, k, sizeof *v, cmp_flat);
+	if (k > 1)
+		qsort(v, k, sizeof *v, cmp_flat);
 	*out = v;
 	*n = k;
 	return 0;

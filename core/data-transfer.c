@@ -45,7 +45,8 @@ hexset_sort(data_hexset *s)
 {
 	if (s->sorted)
 		return;
-	qsort(s->v, s->n, sizeof *s->v, cmp_hex);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_hex);
 	size_t k = 0;
 	for (size_t i = 0; i < s->n; i++)
 		if (!k || strcmp(s->v[k - 1], s->v[i]))

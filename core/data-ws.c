@@ -356,7 +356,8 @@ data_walk_dir(bc_project *p, const char *rel, char ***files, size_t *n)
 		names_free(&out);
 		return rc;
 	}
-	qsort(out.v, out.n, sizeof *out.v, cmp_str);
+	if (out.n > 1)
+		qsort(out.v, out.n, sizeof *out.v, cmp_str);
 	*files = out.v;
 	*n = out.n;
 	return 0;

@@ -358,6 +358,8 @@ imp_begin(struct imp_ctx *c, bc_project *p, const char *tool, const char *src_pa
 void
 imp_end(struct imp_ctx *c)
 {
+	if (c->p)
+		imp_flush_pending(c);   /* on failure the next import completes the run */
 	imp_progress(c, 1);
 	for (size_t i = 0; i < c->nknown; i++) {
 		free(c->known[i].src_id);

@@ -16,6 +16,89 @@
 
 #define MAX_DEPTH 64
 
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int
+imp_parse_int(const char *s, const char *end, int64_t *out)
+{
+	int neg = 0;
+	if (s < end && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	if (s == end || end - s > 18)
+		return -1;
+	int64_t v = 0;
+	for (; s < end; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/*
+ * Numbers in metric files: plain decimals with at most 15 significant
+ * digits and a small exponent are converted exactly without strtod
+ * (Clinger's fast path: both factors are exact doubles, one rounding);
+ * anything else goes through imp_parse_double.
+ */
+int
+imp_parse_number(const char *s, const char *end, double *out)
+{
+	const char *p = s;
+	int neg = 0, digits = 0, frac = 0, seen_dot = 0;
+	uint64_t m = 0;
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d <= 9) {
+			if (m == 0 && d == 0 && !seen_dot)
+				continue;            /* leading zeros */
+			if (m != 0 || d != 0 || seen_dot) {
+				if (++digits > 15)
+					return imp_parse_double(s, end, out);
+			}
+			m = m * 10 + d;
+			frac += seen_dot;
+		} else if (*p == '.' && !seen_dot) {
+			seen_dot = 1;
+		} else {
+			break;
+		}
+	}
+	int e10 = -frac;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, ev = 0;
+		const char *q = p + 1;
+		if (q < end && (*q == '-' || *q == '+'))
+			eneg = *q++ == '-';
+		if (q == end)
+			return imp_parse_double(s, end, out);
+		for (; q < end && (unsigned)(*q - '0') <= 9 && ev < 1000; q++)
+			ev = ev * 10 + (*q - '0');
+		e10 += eneg ? -ev : ev;
+		p = q;
+	}
+	if (p != end || p == s || (p - s == 1 && (*s == '.' || *s == '-' || *s == '+')))
+		return imp_parse_double(s, end, out);
+	double v = (double)m;
+	if (m == 0)
+		v = 0;
+	else if (e10 < 0 && e10 >= -22)
+		v /= pow10_exact[-e10];
+	else if (e10 > 0 && e10 <= 22)
+		v *= pow10_exact[e10];
+	else if (e10 != 0)
+		return imp_parse_double(s, end, out);
+	*out = neg ? -v : v;
+	return 0;
+}
+
 int
 imp_parse_double(const char *s, const char *end, double *out)
 {
@@ -31,6 +114,9 @@ imp_parse_double(const char *s, const char *end, double *out)
 		return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+	const char *b = buf + (buf[0] == '-' || buf[0] == '+');
+	if (((*b >= '0' && *b <= '9') || (*b == '.' && b[1] >= '0' && b[1] <= '9')))
+		goto decimal;           /* not one of the spellings of nan and inf */
 	if (!strcasecmp(buf, ".nan") || !strcasecmp(buf, "nan")) {
 		*out = NAN;
 		return 0;
@@ -44,9 +130,11 @@ imp_parse_double(const char *s, const char *end, double *out)
 		*out = -INFINITY;
 		return 0;
 	}
+decimal:
 	/* strtod alone would take "0x1p3" and "nan(...)": accept decimal forms only */
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789+-.eE", buf[i]))
+		if (!((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '+' || buf[i] == '-' ||
+				buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E'))
 			return -1;
 	char *e;
 	errno = 0;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -233,8 +234,13 @@ walk_files(struct fs_import *f, int dirfd, const char *rel, int kind, uint64_t h
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		struct stat st;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		/* params are write-once in MLflow: their names are enough (no stat) */
+		if (kind == F_PARAM && (de->d_type == DT_REG || de->d_type == DT_DIR || de->d_type == DT_LNK)) {
+			memset(&st, 0, sizeof st);
+			st.st_mode = de->d_type == DT_REG ? S_IFREG : de->d_type == DT_DIR ? S_IFDIR : S_IFLNK;
+		} else if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			continue;
+		}
 		char *path = bc_sprintf("%s/%s", rel, de->d_name);
 		if (!path)
 			break;
@@ -289,13 +295,18 @@ read_metric(struct fs_import *f, struct imp_run *r, const char *where, const cha
 			p = le + 1;
 			continue;
 		}
-		double ts, v, step = 0;
-		int ok = (nf == 2 || nf == 3) && imp_parse_double(fld[0], fe[0], &ts) == 0 &&
-			imp_parse_double(fld[1], fe[1], &v) == 0 &&
-			(nf == 2 || imp_parse_double(fld[2], fe[2], &step) == 0) &&
-			ts == ts && step == step && step > -9e18 && step < 9e18;
+		double v, d;
+		int64_t ts, step = 0;
+		int ok = (nf == 2 || nf == 3) && imp_parse_number(fld[1], fe[1], &v) == 0;
+		/* timestamps and steps are integers; tolerate "1.7e12" from odd writers */
+		if (ok && imp_parse_int(fld[0], fe[0], &ts) < 0)
+			ok = imp_parse_double(fld[0], fe[0], &d) == 0 && d == d && fabs(d) < 9e18 &&
+				((ts = (int64_t)d), 1);
+		if (ok && nf == 3 && imp_parse_int(fld[2], fe[2], &step) < 0)
+			ok = imp_parse_double(fld[2], fe[2], &d) == 0 && d == d && fabs(d) < 9e18 &&
+				((step = (int64_t)d), 1);
 		if (ok)
-			imp_series_add(s, (int64_t)step, v, (int64_t)ts);
+			imp_series_add(s, step, v, ts);
 		else if (++bad <= 3)
 			imp_warn(f->c, "%s/metrics/%s:%lld: malformed metric line skipped", where, key,
 				(long long)line);

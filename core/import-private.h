@@ -80,6 +80,9 @@ struct imp_ctx {
 	size_t nknown;
 	size_t done, total;
 	int64_t last_progress_ms;
+	/* completion mark of the last run with series, written with the next
+	 * run's transaction (or at the end) to save a commit per run */
+	char pending_id[33], pending_digest[17];
 };
 
 /* Start: load what earlier imports of (tool, src_path) stored. */
@@ -96,6 +99,8 @@ int imp_commit_run(struct imp_ctx *c, struct imp_run *r);
 void imp_skip(struct imp_ctx *c);
 /* Write a run (import-store.c): 0 added, 1 updated, <0 error. */
 int imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest);
+/* Write the pending completion mark, in the open transaction or its own. */
+int imp_flush_pending(struct imp_ctx *c);
 void imp_warn(struct imp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imp_progress(struct imp_ctx *c, int force);
 
@@ -134,6 +139,10 @@ const char *imp_doc_str(const struct imp_doc *d, const char *key);
 int imp_doc_int(const struct imp_doc *d, const char *key, int64_t *out);
 /* A number parsed from text as MLflow/DVC write it (nan, inf, -inf, 1e-3). */
 int imp_parse_double(const char *s, const char *end, double *out);
+/* Same, fast for plain decimals (metric files); falls back to imp_parse_double. */
+int imp_parse_number(const char *s, const char *end, double *out);
+/* A decimal integer of at most 18 digits. */
+int imp_parse_int(const char *s, const char *end, int64_t *out);
 
 /* ---- MLflow (import-mlflow-files.c, import-mlflow-db.c) ---- */
 /* MLflow status (number or name) to bc_run_status; -1 if unknown. */

@@ -301,6 +301,31 @@ write_series(struct imp_ctx *c, const struct imp_run *r, const char *id)
 	return rc;
 }
 
+int
+imp_flush_pending(struct imp_ctx *c)
+{
+	sqlite3_stmt *st;
+	if (!c->pending_id[0])
+		return 0;
+	int own = sqlite3_get_autocommit(c->p->db);
+	if (own && bc_tx_begin(c->p) < 0)
+		return -1;
+	if (bc_prepare(c->p, &st, "UPDATE import_state SET digest=? WHERE run=?") < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, c->pending_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->pending_id, -1, SQLITE_STATIC);
+	if (step_done(c->p, st, "cannot store the import state") < 0)
+		goto fail;
+	if (own && bc_tx_commit(c->p) < 0)
+		return -1;
+	c->pending_id[0] = '\0';
+	return 0;
+fail:
+	if (own)
+		bc_tx_rollback(c->p);
+	return -1;
+}
+
 /* The run an earlier (or a concurrent) import stored for this source id, read
  * inside the write transaction so two imports at once never both insert. */
 static int
@@ -357,21 +382,21 @@ imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest)
 	}
 	if (k && clear_old(c, id) < 0)
 		goto fail;
-	if (write_row(c, r, id, set_name, !k) < 0 || write_children(c, r, id) < 0 ||
-			write_state(c, r, id, NULL, want) < 0)
+	/* without series the run is complete in this one transaction */
+	if (imp_flush_pending(c) < 0 || write_row(c, r, id, set_name, !k) < 0 ||
+			write_children(c, r, id) < 0 ||
+			write_state(c, r, id, r->nseries ? NULL : digest, want) < 0)
 		goto fail;
 	free(cur.src_name);
 	cur.src_name = NULL;
 	if (bc_tx_commit(p) < 0)
 		return -1;
+	if (!r->nseries)
+		return found;
 	if (write_series(c, r, id) < 0)
 		return -1;
-	if (bc_tx_begin(p) < 0)
-		return -1;
-	if (write_state(c, r, id, digest, want) < 0)
-		goto fail;
-	if (bc_tx_commit(p) < 0)
-		return -1;
+	memcpy(c->pending_id, id, sizeof id);
+	snprintf(c->pending_digest, sizeof c->pending_digest, "%s", digest);
 	return found;
 fail:
 	free(cur.src_name);

@@ -68,7 +68,7 @@ bc_ingest_channel(bc_project *p, const char *run_id, const char *channel, const 
 		}
 		memmove(buf, buf + start, len - start);
 		len -= start;
-		if (bc_ingest_pending(in) > 500000 && bc_ingest_flush(in, channel, consumed) < 0) {
+		if (bc_ingest_pending(in) >= 65536 && bc_ingest_flush(in, channel, consumed) < 0) {
 			rc = -1;
 			break;
 		}
@@ -203,4 +203,96 @@ bc_metric_downsample(const bc_point *in, size_t n, size_t buckets, bc_point *out
 		}
 	}
 	return o;
+}
+
+struct bucket {
+	bc_point first, min, max, last;
+	int used;
+};
+
+static int
+cmp_step(const void *a, const void *b)
+{
+	const bc_point *x = a, *y = b;
+	return x->step < y->step ? -1 : x->step > y->step;
+}
+
+int
+bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key, int64_t lo, int64_t hi,
+	size_t buckets, bc_point *out, size_t *n)
+{
+	sqlite3_stmt *st;
+	*n = 0;
+	if (!buckets)
+		return 0;
+	/* the step range actually present */
+	if (bc_prepare(p, &st, "SELECT min(min_step), max(max_step) FROM metric_chunks WHERE run=? AND "
+			"key_id=(SELECT id FROM metric_keys WHERE key=?) AND max_step>=? AND min_step<=?") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	int have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	int64_t a = have ? sqlite3_column_int64(st, 0) : 0, b = have ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_finalize(st);
+	if (!have)
+		return 0;
+	if (a < lo) a = lo;
+	if (b > hi) b = hi;
+	double span = (double)b - (double)a + 1.0;
+	struct bucket *bk = calloc(buckets, sizeof *bk);
+	if (!bk)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	if (bc_prepare(p, &st, "SELECT data FROM metric_chunks WHERE run=? AND "
+			"key_id=(SELECT id FROM metric_keys WHERE key=?) AND max_step>=? AND min_step<=? ORDER BY seq") < 0) {
+		free(bk);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *blob = sqlite3_column_blob(st, 0);
+		size_t cnt = (size_t)sqlite3_column_bytes(st, 0) / sizeof(bc_point);
+		for (size_t i = 0; i < cnt; i++) {
+			bc_point pt;
+			memcpy(&pt, blob + i * sizeof pt, sizeof pt);
+			if (pt.step < a || pt.step > b)
+				continue;
+			size_t k = (size_t)(((double)pt.step - (double)a) * (double)buckets / span);
+			if (k >= buckets)
+				k = buckets - 1;
+			struct bucket *q = &bk[k];
+			if (!q->used) {
+				q->first = q->min = q->max = q->last = pt;
+				q->used = 1;
+				continue;
+			}
+			if (pt.step < q->first.step)
+				q->first = pt;
+			if (pt.step >= q->last.step)
+				q->last = pt;
+			/* NaN never wins min/max */
+			if (pt.value < q->min.value || q->min.value != q->min.value)
+				q->min = pt;
+			if (pt.value > q->max.value || q->max.value != q->max.value)
+				q->max = pt;
+		}
+	}
+	sqlite3_finalize(st);
+	for (size_t k = 0; k < buckets; k++) {
+		if (!bk[k].used)
+			continue;
+		bc_point four[4] = { bk[k].first, bk[k].min, bk[k].max, bk[k].last };
+		qsort(four, 4, sizeof *four, cmp_step);
+		for (int j = 0; j < 4; j++) {
+			if (j && four[j].step == four[j - 1].step && four[j].value == four[j - 1].value)
+				continue;
+			out[(*n)++] = four[j];
+		}
+	}
+	free(bk);
+	return 0;
 }

@@ -157,42 +157,41 @@ skip_ws(const char *s, const char *e)
 	return s;
 }
 
-/* Parse a JSON number or NaN/Infinity/-Infinity (as Python writes them). */
+/* Parse a JSON number or NaN/Infinity/-Infinity (as Python writes them).
+ * Lines always end before a delimiter ('}', ',', '\n' or NUL), so strtod
+ * never runs past `e` on well-formed input; anything else is rejected. */
 static const char *
 parse_num(const char *s, const char *e, double *out, int *is_int)
 {
-	char tmp[64];
-	size_t n = 0;
 	*is_int = 1;
-	if (e - s >= 3 && !memcmp(s, "NaN", 3)) {
-		*out = NAN;
+	if (s < e && (*s == 'N' || *s == 'I' || (*s == '-' && s + 1 < e && s[1] == 'I'))) {
 		*is_int = 0;
-		return s + 3;
-	}
-	if (e - s >= 8 && !memcmp(s, "Infinity", 8)) {
-		*out = INFINITY;
-		*is_int = 0;
-		return s + 8;
-	}
-	if (e - s >= 9 && !memcmp(s, "-Infinity", 9)) {
-		*out = -INFINITY;
-		*is_int = 0;
-		return s + 9;
-	}
-	while (s + n < e && n < sizeof tmp - 1 && strchr("0123456789+-.eE", s[n])) {
-		if (!strchr("0123456789-", s[n]))
-			*is_int = 0;
-		tmp[n] = s[n];
-		n++;
-	}
-	if (!n || n == sizeof tmp - 1)
+		if (e - s >= 3 && !memcmp(s, "NaN", 3)) {
+			*out = NAN;
+			return s + 3;
+		}
+		if (e - s >= 8 && !memcmp(s, "Infinity", 8)) {
+			*out = INFINITY;
+			return s + 8;
+		}
+		if (e - s >= 9 && !memcmp(s, "-Infinity", 9)) {
+			*out = -INFINITY;
+			return s + 9;
+		}
 		return NULL;
-	tmp[n] = '\0';
+	}
+	if (s >= e || !((*s >= '0' && *s <= '9') || *s == '-'))
+		return NULL;
 	char *end;
-	*out = strtod(tmp, &end);
-	if (*end)
+	*out = strtod(s, &end);
+	if (end == s || end > e)
 		return NULL;
-	return s + n;
+	for (const char *q = s; q < end; q++)
+		if (*q == '.' || *q == 'e' || *q == 'E') {
+			*is_int = 0;
+			break;
+		}
+	return end;
 }
 
 /* 1 = handled, 0 = not a flat numeric object (use the general parser), -1 = malformed */

@@ -325,11 +325,15 @@ int
 bc_styled_add(bc_styled *s, int new_line, uint32_t attr, const char *text, size_t len)
 {
 	if (new_line || s->n == 0) {
-		bc_styled_line *v = realloc(s->lines, (s->n + 1) * sizeof *v);
-		if (!v)
-			return -1;
-		s->lines = v;
-		memset(&v[s->n], 0, sizeof v[s->n]);
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 64;
+			bc_styled_line *v = realloc(s->lines, cap * sizeof *v);
+			if (!v)
+				return -1;
+			s->lines = v;
+			s->cap = cap;
+		}
+		memset(&s->lines[s->n], 0, sizeof s->lines[s->n]);
 		s->n++;
 	}
 	return styled_line_add(&s->lines[s->n - 1], attr, text, len);
@@ -357,11 +361,19 @@ bc_canvas_to_styled(const bc_canvas *c, bc_styled *out)
 		}
 		if (bc_styled_add(out, 1, 0, "", 0) < 0)
 			goto oom;
-		for (int k = 0; k < end; k++) {
-			const bc_cell *cell = bc_canvas_cell(c, r, k);
-			if (bc_styled_add(out, 0, cell->attr, cell->ch, strlen(cell->ch)) < 0)
+		/* one span per run of cells with the same attributes */
+		bc_buf span = BC_BUF_INIT;
+		for (int k = 0; k < end;) {
+			uint32_t attr = bc_canvas_cell(c, r, k)->attr;
+			span.len = 0;
+			for (; k < end && bc_canvas_cell(c, r, k)->attr == attr; k++)
+				bc_buf_puts(&span, bc_canvas_cell(c, r, k)->ch);
+			if (bc_styled_add(out, 0, attr, span.data ? span.data : "", span.len) < 0) {
+				bc_buf_free(&span);
 				goto oom;
+			}
 		}
+		bc_buf_free(&span);
 	}
 	return 0;
 oom:

@@ -12,10 +12,11 @@ dir=${2:-build}
 PKGS="build-essential autoconf automake libtool pkg-config git libsqlite3-dev libgit2-dev
 libarchive-dev libncurses-dev libjansson-dev libyaml-dev libssl-dev tmux sqlite3 python3 zstd
 openssh-server openssh-client libarchive-tools xz-utils"
+TEST_PKGS="python3-sklearn"
 
 deps() {
-	local missing=()
-	for p in $PKGS; do
+	local missing=() p
+	for p in $PKGS ${EXTRA_PKGS:-}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -35,8 +36,8 @@ build() {
 }
 
 case $what in
-deps) deps ;;
+deps) EXTRA_PKGS=$TEST_PKGS deps ;;
 demo) deps && build && exec "$dir/bancada" demo ;;
-test) deps && build && cd "$dir" && make -s -j"$(nproc)" check ;;
+test) EXTRA_PKGS=$TEST_PKGS deps && build && cd "$dir" && make -s -j"$(nproc)" check ;;
 *) echo "usage: share/setup.sh demo|test|deps [BUILD_DIR]" >&2; exit 2 ;;
 esac

@@ -205,7 +205,7 @@ data_gc(struct bc_cmd_ctx *ctx, const struct bc_cmd *cmd, struct data_opts *o)
 		r.kept_by_git, r.commits_scanned);
 	printf("  %" PRId64 " pointers in the workspace\n", r.kept_by_workspace);
 	printf("  %" PRId64 " data versions recorded by runs\n", r.kept_by_runs);
-	printf("  %" PRId64 " bundle members\n", r.kept_by_bundles);
+	printf("  %" PRId64 " data versions of runs that bundles were made from\n", r.kept_by_bundles);
 	printf("  (directory versions keep the files they list)\n");
 	printf("%s %" PRId64 " objects, %s %s", dry ? "would delete" : "deleted", r.freed_objects,
 		dry ? "would free" : "freed", fb);

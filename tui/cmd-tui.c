@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include <curses.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -205,6 +206,7 @@ static void
 main_loop(void)
 {
 	int in_paste = 0;
+	double last_tick = now_ms();
 	while (!tui.quit && view_depth() > 0) {
 		struct view *v = view_top();
 		if (v->dirty) {
@@ -222,9 +224,13 @@ main_loop(void)
 		}
 		if (key == KEY_HANGUP)
 			break;
-		if (key == KEY_NONE) {
+		/* live data: tick at least every refresh-interval, even while typing */
+		double t = now_ms();
+		if (key == KEY_NONE || t - last_tick >= (double)tui.opt.refresh_interval) {
+			last_tick = t;
 			view_tick_all();
-			continue;
+			if (key == KEY_NONE)
+				continue;
 		}
 		view_redraw(view_top());
 		if (key == KEY_SCRIPT_CMD) {
@@ -282,8 +288,10 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return fallback_ls(ctx, "not a terminal");
 	tui.p = ctx->p;
 	tui.ctx = ctx;
+	/* reads of big metric series: map the file instead of copying it page by page */
+	sqlite3_exec(bc_project_db(ctx->p), "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	tui.ascii = ctx->ascii;
-	tui.short_len = bc_run_short_len(ctx->p);
+	tui.short_len = 0;   /* computed with the run list (in the background when large) */
 	options_init();
 	if (script && script_load(script) < 0) {
 		options_free();

@@ -331,7 +331,14 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		if (out_fd >= 0) { fds[nfds].fd = out_fd; fds[nfds].events = POLLIN; i_out = nfds++; }
 		if (err_fd >= 0) { fds[nfds].fd = err_fd; fds[nfds].events = POLLIN; i_err = nfds++; }
 		if (use_pty && tio_saved && !exited) { fds[nfds].fd = STDIN_FILENO; fds[nfds].events = POLLIN; i_in = nfds++; }
-		int pr = poll(fds, (nfds_t)nfds, exited ? 50 : 200);
+		int pr = 0;
+		if (nfds == 0 && !exited) {
+			/* output closed: just wait for the exit (EINTR lets signals through) */
+			if (waitpid(pid, &status, 0) == pid)
+				exited = 1;
+		} else {
+			pr = poll(fds, (nfds_t)nfds, exited ? 50 : 200);
+		}
 		if (got_signal && !forwarded) {
 			kill(use_pty ? -pid : pid, got_signal);
 			forwarded = 1;
@@ -421,7 +428,6 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	}
 	if (bc_run_finish(p, id, st, code, sig) < 0)
 		cmd_project_error(p);
-	bc_project_checkpoint(p);
 	close(r.log_fd);
 	close(r.scalars_fd);
 	if (r.err_fd > 0)

@@ -69,6 +69,19 @@ load_series(struct plot_priv *p, int cols)
 	for (size_t r = 0; r < p->nruns; r++) {
 		bc_point *raw = NULL;
 		size_t n = 0;
+		if (!p->smooth && !p->wall) {
+			/* stream the chunks into first/min/max/last per pixel column */
+			size_t buckets = cols > 0 ? (size_t)cols : 1;
+			bc_point *ds = malloc((buckets * 4 + 4) * sizeof *ds);
+			size_t m = 0;
+			if (ds && bc_metric_series_reduced(tui.p, p->ids[r], key, p->lo, p->hi, buckets, ds, &m) == 0) {
+				p->s[r].pts = ds;
+				p->s[r].n = m;
+				p->s[r].raw_n = 0;
+				continue;
+			}
+			free(ds);
+		}
 		if (bc_metric_series(tui.p, p->ids[r], key, p->lo, p->hi, &raw, &n) < 0 || !n) {
 			free(raw);
 			continue;
@@ -321,10 +334,13 @@ plot_title(struct view *v)
 	size_t pts = 0;
 	for (size_t r = 0; r < p->nruns; r++)
 		pts += p->s[r].raw_n;
-	snprintf(p->title, sizeof p->title, "[plot] %s vs %s%s%s%s  %zu points%s",
+	char npts[48] = "";
+	if (pts)
+		snprintf(npts, sizeof npts, "  %zu points", pts);
+	snprintf(p->title, sizeof p->title, "[plot] %s vs %s%s%s%s%s%s",
 		p->nkeys ? p->keys[p->key] : "-", p->wall ? "time" : "step", p->logy ? "  log-y" : "",
 		p->smooth ? "  EMA " : "", p->smooth ? (p->smooth == 1 ? "0.6" : p->smooth == 2 ? "0.9" : "0.99") : "",
-		pts, range);
+		npts, range);
 	return p->title;
 }
 
@@ -492,12 +508,16 @@ plot_open(struct view *v, const struct view_arg *arg)
 	p->nruns = arg->nids < MAX_RUNS ? arg->nids : MAX_RUNS;
 	if (arg->nids > MAX_RUNS)
 		tui_status("plotting the first %d runs", MAX_RUNS);
+	bc_run_list l = { .ids = arg->ids, .count = p->nruns };
+	bc_run **runs = NULL;
+	if (bc_run_load_many(tui.p, &l, &runs) == 0)
+		for (size_t r = 0; r < p->nruns; r++)
+			if (runs[r] && runs[r]->name)
+				p->names[r] = strdup(runs[r]->name);
+	if (runs)
+		bc_run_free_many(runs, p->nruns);
 	for (size_t r = 0; r < p->nruns; r++) {
 		memcpy(p->ids[r], arg->ids[r], 33);
-		bc_run *run = NULL;
-		if (bc_run_load(&run, tui.p, p->ids[r]) == 0 && run->name)
-			p->names[r] = strdup(run->name);
-		bc_run_free(run);
 		char **k = NULL;
 		size_t nk = 0;
 		if (bc_metric_keys(tui.p, p->ids[r], &k, &nk) == 0) {

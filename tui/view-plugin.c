@@ -224,7 +224,7 @@ pv_line_text(struct view *v, long lineno)
 	buf = NULL;
 	if (lineno < 0 || (size_t)lineno >= s->out.n)
 		return "";
-	bc_styled one = { &s->out.lines[lineno], 1 };
+	bc_styled one = { &s->out.lines[lineno], 1, 1 };
 	buf = bc_styled_render(&one, 0);
 	if (buf && *buf)
 		buf[strlen(buf) - 1] = '\0';
@@ -243,6 +243,7 @@ finish_job(struct view *v, struct pv_priv *s)
 		/* stderr below the output, in red */
 		bc_styled_line *lines = realloc(s->out.lines, (s->out.n + err.n) * sizeof *lines);
 		if (lines) {
+			s->out.cap = s->out.n + err.n;
 			for (size_t i = 0; i < err.n; i++)
 				for (size_t k = 0; k < err.lines[i].n; k++)
 					err.lines[i].spans[k].attr = BC_COLOR_RED;

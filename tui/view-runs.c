@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tui.h"
@@ -17,8 +18,25 @@ struct column {
 	int right;
 };
 
+struct bg_query {
+	pthread_t th;
+	int active;              /* started and not joined yet */
+	int done;                /* set by the worker (atomic) */
+	char root[4096];
+	char *filter, *sort;
+	int include_deleted;
+	unsigned gen;
+	int rc, short_len;
+	bc_run_list result;
+};
+
 struct runs_priv {
 	bc_run_list list;
+	struct bg_query bg;
+	unsigned gen;            /* query generation: stale results are dropped */
+	int bg_pending;
+	int bg_wanted;
+	int partial;             /* list holds only the first batch */
 	bc_run **cache;          /* list.count slots, loaded lazily */
 	size_t nloaded;
 	char (*marked)[33];
@@ -182,7 +200,10 @@ static void
 choose_columns(struct runs_priv *r, struct view *v)
 {
 	columns_free(r);
-	long sample = r->list.count < 200 ? (long)r->list.count : 200;
+	/* the rows on screen decide (more are loaded as they scroll in) */
+	long sample = v->height > 10 ? v->height : 10;
+	if (sample > (long)r->list.count)
+		sample = (long)r->list.count;
 	cache_ensure(r, 0, sample);
 	for (size_t i = 0; i < r->nfields; i++)
 		free(r->fields[i]);
@@ -446,35 +467,80 @@ runs_draw_line(struct view *v, long lineno, int y, int selected)
 	}
 }
 
-/* Re-run the query, keeping the cursor on the same run when possible. */
-static int
-runs_query(struct view *v, int *errpos)
+/* ---- the full id list in the background ----
+ * The first screen comes from a query limited to FIRST_BATCH ids; the full
+ * list (100,000 ids take a few hundred ms) is fetched by a worker thread on
+ * its own connection, so the first paint and every key stay fast. */
+#define FIRST_BATCH 256
+
+static void *
+bg_main(void *arg)
+{
+	struct bg_query *bg = arg;
+	bc_project *p = NULL;
+	bc_project_options o = BC_PROJECT_OPTIONS_INIT;
+	o.readonly = 1;
+	o.no_recover = 1;
+	bg->rc = bc_project_open(&p, bg->root, &o);
+	if (bg->rc == 0) {
+		bc_run_query q = BC_RUN_QUERY_INIT;
+		q.filter = bg->filter;
+		q.sort = bg->sort;
+		q.include_deleted = bg->include_deleted;
+		bg->rc = bc_run_query_ids(p, &q, &bg->result);
+		bg->short_len = bc_run_short_len(p);
+	}
+	bc_project_free(p);
+	__atomic_store_n(&bg->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+bg_start(struct runs_priv *r)
+{
+	struct bg_query *bg = &r->bg;
+	if (bg->active) {
+		r->bg_pending = 1;   /* restarted when the running one ends */
+		return;
+	}
+	r->bg_pending = 0;
+	free(bg->filter);
+	free(bg->sort);
+	memset(&bg->result, 0, sizeof bg->result);
+	bg->filter = tui.opt.filter_s && *tui.opt.filter_s ? strdup(tui.opt.filter_s) : NULL;
+	bg->sort = tui.opt.sort_s && *tui.opt.sort_s ? strdup(tui.opt.sort_s) : NULL;
+	bg->include_deleted = (int)tui.opt.show_deleted;
+	snprintf(bg->root, sizeof bg->root, "%s", bc_project_root(tui.p));
+	bg->gen = r->gen;
+	bg->done = 0;
+	if (pthread_create(&bg->th, NULL, bg_main, bg) == 0)
+		bg->active = 1;
+}
+
+/* Install a list, keeping the cursor on run `keep` when it is in it. */
+static void
+install_list(struct view *v, bc_run_list *nl, const char *keep, int reuse_cache)
 {
 	struct runs_priv *r = v->priv;
-	char keep[33] = "";
-	if (r->list.count && v->lineno < (long)r->list.count)
-		memcpy(keep, r->list.ids[v->lineno], 33);
-	bc_run_query q = BC_RUN_QUERY_INIT;
-	q.filter = tui.opt.filter_s && *tui.opt.filter_s ? tui.opt.filter_s : NULL;
-	q.sort = tui.opt.sort_s && *tui.opt.sort_s ? tui.opt.sort_s : NULL;
-	q.include_deleted = (int)tui.opt.show_deleted;
-	bc_run_list nl = { 0 };
-	r->version = bc_project_data_version(tui.p);
-	int rc = bc_run_query_ids(tui.p, &q, &nl);
-	r->last_query_ms = bc_now_ms();
-	if (rc < 0) {
-		if (errpos)
-			*errpos = nl.filter_errpos;
-		bc_run_list_clear(&nl);
-		return rc;
+	bc_run **cache = calloc(nl->count + 1, sizeof(bc_run *));
+	if (reuse_cache && r->cache) {
+		/* the first batch is a prefix of the full list: keep loaded rows */
+		for (size_t i = 0; i < r->list.count && i < nl->count; i++)
+			if (r->cache[i] && !strcmp(r->list.ids[i], nl->ids[i])) {
+				cache[i] = r->cache[i];
+				r->cache[i] = NULL;
+			}
 	}
 	cache_clear(r);
 	bc_run_list_clear(&r->list);
-	r->list = nl;
-	r->cache = calloc(nl.count + 1, sizeof(bc_run *));
-	v->lines = (long)nl.count;
+	r->list = *nl;
+	r->cache = cache;
+	r->nloaded = 0;
+	for (size_t i = 0; i < nl->count; i++)
+		r->nloaded += cache[i] != NULL;
+	v->lines = (long)nl->count;
 	long line = 0;
-	if (keep[0]) {
+	if (keep && keep[0]) {
 		long guess = v->lineno < v->lines ? v->lineno : 0;
 		if (guess < v->lines && !strcmp(r->list.ids[guess], keep))
 			line = guess;
@@ -487,6 +553,66 @@ runs_query(struct view *v, int *errpos)
 	}
 	view_goto(v, line);
 	v->dirty = 1;
+}
+
+/* Collect a finished background query. Returns 1 if the list changed. */
+static int
+bg_collect(struct view *v)
+{
+	struct runs_priv *r = v->priv;
+	struct bg_query *bg = &r->bg;
+	if (!bg->active || !__atomic_load_n(&bg->done, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(bg->th, NULL);
+	bg->active = 0;
+	int changed = 0;
+	if (bg->gen == r->gen && bg->rc == 0) {
+		char keep[33] = "";
+		if (r->list.count && v->lineno < (long)r->list.count)
+			memcpy(keep, r->list.ids[v->lineno], 33);
+		install_list(v, &bg->result, keep, 1);
+		memset(&bg->result, 0, sizeof bg->result);
+		r->partial = 0;
+		if (bg->short_len > 0)
+			tui.short_len = bg->short_len;
+		changed = 1;
+	} else
+		bc_run_list_clear(&bg->result);
+	if (r->bg_pending)
+		bg_start(r);
+	return changed;
+}
+
+/* Re-run the query (first batch now, the rest in the background), keeping
+ * the cursor on the same run when possible. */
+static int
+runs_query(struct view *v, int *errpos)
+{
+	struct runs_priv *r = v->priv;
+	char keep[33] = "";
+	if (r->list.count && v->lineno < (long)r->list.count)
+		memcpy(keep, r->list.ids[v->lineno], 33);
+	bc_run_query q = BC_RUN_QUERY_INIT;
+	q.filter = tui.opt.filter_s && *tui.opt.filter_s ? tui.opt.filter_s : NULL;
+	q.sort = tui.opt.sort_s && *tui.opt.sort_s ? tui.opt.sort_s : NULL;
+	q.include_deleted = (int)tui.opt.show_deleted;
+	q.limit = FIRST_BATCH;
+	bc_run_list nl = { 0 };
+	r->version = bc_project_data_version(tui.p);
+	int rc = bc_run_query_ids(tui.p, &q, &nl);
+	r->last_query_ms = bc_now_ms();
+	if (rc < 0) {
+		if (errpos)
+			*errpos = nl.filter_errpos;
+		bc_run_list_clear(&nl);
+		return rc;
+	}
+	r->gen++;
+	install_list(v, &nl, keep, 0);
+	r->partial = nl.count == FIRST_BATCH;
+	r->bg_wanted = r->partial;   /* started after the next paint (runs_title) */
+	if (!r->partial && tui.short_len <= 0)
+		tui.short_len = bc_run_short_len(tui.p);
 	return 0;
 }
 
@@ -517,8 +643,13 @@ runs_title(struct view *v)
 {
 	struct runs_priv *r = v->priv;
 	const char *f = tui.opt.filter_s && *tui.opt.filter_s ? tui.opt.filter_s : NULL;
-	int o = snprintf(r->title, sizeof r->title, "[runs] %zu run%s", r->list.count,
-		r->list.count == 1 ? "" : "s");
+	/* the title is drawn last: the screen is painted, fetch the rest now */
+	if (r->bg_wanted) {
+		r->bg_wanted = 0;
+		bg_start(r);
+	}
+	int o = snprintf(r->title, sizeof r->title, "[runs] %zu%s run%s", r->list.count,
+		r->partial ? "+" : "", r->list.count == 1 ? "" : "s");
 	if (r->nmarked && o > 0 && (size_t)o < sizeof r->title)
 		o += snprintf(r->title + o, sizeof r->title - (size_t)o, ", %zu marked", r->nmarked);
 	if (f && o > 0 && (size_t)o < sizeof r->title)
@@ -641,6 +772,18 @@ predecessor(const char *id, char out[33])
 	bc_run_list_clear(&l);
 }
 
+/* For plugin views: the run under the cursor (borrowed, NULL if none) and
+ * the marked runs (borrowed until the runs view changes). */
+const char *runs_selection(struct view *v, char (**marked)[33], size_t *nmarked);
+const char *
+runs_selection(struct view *v, char (**marked)[33], size_t *nmarked)
+{
+	struct runs_priv *r = v->priv;
+	*marked = r->marked;
+	*nmarked = r->nmarked;
+	return cur_id(v);
+}
+
 static enum request
 runs_request(struct view *v, enum request req)
 {
@@ -750,6 +893,8 @@ runs_tick(struct view *v)
 	struct runs_priv *r = v->priv;
 	int64_t now = bc_now_ms();
 	int redraw = 0;
+	if (bg_collect(v))
+		redraw = 1;
 	int64_t ver = bc_project_data_version(tui.p);
 	if (ver != r->version)
 		r->pending_change = 1;
@@ -834,6 +979,11 @@ static void
 runs_done(struct view *v)
 {
 	struct runs_priv *r = v->priv;
+	if (r->bg.active)
+		pthread_join(r->bg.th, NULL);
+	bc_run_list_clear(&r->bg.result);
+	free(r->bg.filter);
+	free(r->bg.sort);
 	cache_clear(r);
 	bc_run_list_clear(&r->list);
 	columns_free(r);

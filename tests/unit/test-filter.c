@@ -492,6 +492,10 @@ TEST(syntax_errors)
 	check_error("name = \"a\\x00b\"", 9, "a NUL byte");
 	check_error("metrics.\"val loss\"x > 1", 18, "unexpected text after the quoted key");
 	check_error("params.\"a\".max = 1", 10, "unexpected text after the quoted key");
+	/* messages never carry terminal controls from the filter */
+	check_error("\x1b]0;pwned\x07x = 1", 0, "unknown field '\\x1b]0;pwned\\x07x'");
+	ok(!strchr(bc_errmsg(P), '\x1b') && !strchr(bc_errmsg(P), '\x07'), "no ESC or BEL in the message");
+	check_error("name = 'a\x1b[2Jb' or \x1b[2J = 1", 19, "unknown field '\\x1b[2J'");
 	/* columns count characters, the offset counts bytes */
 	check_error("\"\xc3\xa9\" and foo = 1", 9, "unknown field 'foo' at column 9");
 	check_error("name = \xc3\xa9 and", 13, "expected a term after 'and' at column 13");

@@ -77,7 +77,9 @@ write_mlruns(void)
 		"mkdir -p $d/metrics/train\n"
 		"printf '1700000001000 0.5 0\\n1700000002000 0.25 1\\n1700000003000 nan 2\\n' > $d/metrics/loss\n"
 		"printf '1700000001000 0.9\\ngarbage here\\n1700000002000 0.8 1 extra\\n1700000003000 0.7 2\\n' > $d/metrics/train/acc\n"
-		"printf 'fast run' > $m/1/bbbb2222/tags/mlflow.runName\n");
+		"printf 'fast run' > $m/1/bbbb2222/tags/mlflow.runName\n"
+		"d=$m/1/eeee5555; printf '1 1e-3 0\\n2 -0.5 1\\n3 .5 2\\n4 5. 3\\n5 1.0E+2 4\\n6 0x10 5\\n7 1,5 6\\n"
+		"8 inf 7\\n9 -Infinity 8\\n10 0.30000000000000004 9\\n11 123456789012345678 10\\n' > $m/1/aaaa1111/metrics/forms\n");
 }
 
 TEST(mlflow_file_store)
@@ -90,7 +92,7 @@ TEST(mlflow_file_store)
 	ok(rc == 0, "import succeeds (%s)", bc_errmsg(p));
 	is_int(st.added, 4, "4 runs added");
 	is_int(st.skipped, 1, "the truncated meta.yaml is skipped");
-	is_int(st.bad_lines, 2, "2 malformed metric lines counted");
+	is_int(st.bad_lines, 4, "4 malformed metric lines counted (2 in train/acc, 2 in forms)");
 	bc_run *r = NULL;
 	ok(bc_run_load(&r, p, "fast run") == 0, "run named after mlflow.runName");
 	if (r) {
@@ -122,6 +124,17 @@ TEST(mlflow_file_store)
 	ok(bc_metric_series(p, fast, "loss", INT64_MIN, INT64_MAX, &pts, &n) == 0 && n == 3 &&
 		pts[1].value == 0.25 && pts[1].wall_ms == 1700000002000LL && isnan(pts[2].value),
 		"loss series: 3 points, NaN kept");
+	free(pts);
+	ok(bc_metric_series(p, fast, "forms", INT64_MIN, INT64_MAX, &pts, &n) == 0 && n == 9,
+		"number forms: 9 of 11 lines parse (got %zu)", n);
+	if (n == 9) {
+		static const double want[] = { 1e-3, -0.5, 0.5, 5.0, 100.0, INFINITY, -INFINITY,
+			0.30000000000000004, 123456789012345678.0 };
+		int same = 1;
+		for (size_t i = 0; i < n; i++)
+			same &= pts[i].value == want[i];
+		ok(same, "number forms parse to the exact doubles strtod gives");
+	}
 	free(pts);
 	ok(bc_metric_series(p, fast, "train/acc", INT64_MIN, INT64_MAX, &pts, &n) == 0 && n == 2 &&
 		pts[1].step == 2, "metric in a sub-directory, bad lines skipped");

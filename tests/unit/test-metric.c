@@ -119,6 +119,33 @@ TEST(downsample_keeps_spikes)
 	free(out);
 }
 
+TEST(reduced_read_keeps_spikes)
+{
+	char id[33];
+	bc_project *p = setup(id);
+	bc_ingest *in;
+	bc_ingest_new(&in, p, id);
+	for (int i = 0; i < 200000; i++)
+		bc_ingest_add(in, "y", i, i == 150001 ? 99.0 : 1.0, 1);
+	ok(bc_ingest_flush(in, NULL, 0) == 0, "flush");
+	bc_ingest_free(in);
+	bc_point out[400];
+	size_t n;
+	ok(bc_metric_series_reduced(p, id, "y", INT64_MIN, INT64_MAX, 100, out, &n) == 0, "reduced read");
+	int spike = 0, sorted = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].step == 150001 && out[i].value == 99.0)
+			spike = 1;
+		if (i && out[i].step < out[i - 1].step)
+			sorted = 0;
+	}
+	ok(n <= 400 && spike, "the spike is in the reduced series (%zu points)", n);
+	ok(sorted, "reduced points are in step order");
+	ok(bc_metric_series_reduced(p, id, "y", 150000, 150010, 100, out, &n) == 0 && n == 11,
+		"zooming into 11 steps gives every point at full resolution (%zu)", n);
+	bc_project_free(p);
+}
+
 TEST(channel_offsets)
 {
 	char id[33];

@@ -183,8 +183,8 @@ typedef struct bc_data_gc_report {
 
 /**
  * Delete cache objects referenced by no commit on any branch or tag, no
- * workspace pointer, no run (table run_io / run_data) and no bundle (hashes
- * passed in `keep`). Holds the cache lock exclusively (released by the
+ * workspace pointer, no run (tables run_io, run_data) and no bundle (the
+ * inputs of the runs in table bundles, plus hashes passed in `keep`). Holds the cache lock exclusively (released by the
  * kernel if the process dies). `each` is called per deleted (or, when
  * dry-run, deletable) object.
  */

@@ -65,5 +65,15 @@ BC_EXTERN(int) bc_metric_series(bc_project *p, const char *run_id, const char *k
 BC_EXTERN(size_t) bc_metric_downsample(const bc_point *in, size_t n, size_t buckets,
 	bc_point *out);
 
+/**
+ * Read a series reduced to at most `buckets` step columns over [lo, hi]
+ * without materialising every point: chunks are streamed from the store and
+ * each column keeps its first, min, max and last point, so a one-step spike
+ * is never hidden. `out` must hold 4*buckets points; returns the count in
+ * step order, or <0. Use INT64_MIN/INT64_MAX for the whole series.
+ */
+BC_EXTERN(int) bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key,
+	int64_t lo, int64_t hi, size_t buckets, bc_point *out, size_t *n);
+
 BC_END_DECL
 #endif

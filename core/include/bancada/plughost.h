@@ -109,6 +109,7 @@ typedef struct bc_styled_line {
 typedef struct bc_styled {
 	bc_styled_line *lines;
 	size_t n;
+	size_t cap;             /**< allocated lines */
 } bc_styled;
 
 /** The canvas as lines of spans (trailing blanks and blank lines trimmed). */
