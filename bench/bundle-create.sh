@@ -62,14 +62,14 @@ EOF
 "$BANCADA" run -n bench -q -- true
 cat model/weights.bin > /dev/null
 
-now() { date +%s.%N; }
-# median SECONDS of RUNS runs of "$@" (PRE is run, untimed, before each)
+# median "WALL CPU" seconds of RUNS runs of "$@" (PRE is run, untimed, before each);
+# CPU (user + system, all threads and children) is the fairer figure on a loaded machine
 median() {
 	i=0; : > times
 	while [ $i -lt "$RUNS" ]; do
 		[ -n "${PRE:-}" ] && sh -c "$PRE"
-		s=$(now); "$@" >/dev/null 2>&1; e=$(now)
-		awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >> times
+		/usr/bin/time -f "%e %U %S" -o t1 "$@" >/dev/null 2>&1
+		awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' t1 >> times
 		i=$((i + 1))
 	done
 	sort -n times | sed -n "$(( (RUNS + 1) / 2 ))p"
@@ -96,16 +96,20 @@ PRE=
 t_bcv=$(median "$BANCADA" bundle verify -q b.tar.zst)
 t_ref=$(median sh -c 'zstd -dc b.tar.zst | openssl dgst -sha256')
 
-echo "# bundle benchmark: ${SIZE} MiB float32-like weights, $NCPU CPUs, median of $RUNS"
-printf '%-46s %8s s %6s MB/s  %s\n' "bancada bundle create (tar.zst, level 3)" "$t_bc" "$(mbs "$t_bc")" "size $s_bc"
-printf '%-46s %8s s %6s MB/s  %s\n' "bsdtar --zstd level 3 threads=$NCPU" "$t_bsd" "$(mbs "$t_bsd")" "size $s_bsd"
-printf '%-46s %8s s %6s MB/s  %s\n' "zstd -3 -T$NCPU (raw payload)" "$t_zstd" "$(mbs "$t_zstd")" "size $s_zstd"
-printf '%-46s %8s s %6s MB/s\n' "bancada bundle extract" "$t_bcx" "$(mbs "$t_bcx")"
-printf '%-46s %8s s %6s MB/s\n' "bsdtar -xf" "$t_bsdx" "$(mbs "$t_bsdx")"
-printf '%-46s %8s s %6s MB/s\n' "bancada bundle verify" "$t_bcv" "$(mbs "$t_bcv")"
-printf '%-46s %8s s %6s MB/s\n' "zstd -dc | openssl dgst -sha256" "$t_ref" "$(mbs "$t_ref")"
-echo "ratio create  vs bsdtar: $(ratio "$t_bc" "$t_bsd")x   (goal >= 0.9)"
-echo "ratio create  vs zstd:   $(ratio "$t_bc" "$t_zstd")x   (goal >= 0.9)"
-echo "size  create  vs bsdtar: $(awk -v a="$s_bc" -v b="$s_bsd" 'BEGIN { printf "%.4f", a / b }')   (goal within 1%)"
-echo "ratio extract vs bsdtar: $(ratio "$t_bcx" "$t_bsdx")x   (goal >= 0.9)"
-echo "ratio verify  vs zstd|openssl: $(ratio "$t_bcv" "$t_ref")x   (goal >= 0.9)"
+wall() { echo "${1% *}"; }
+cpu() { echo "${1#* }"; }
+row() { printf '%-44s %7s s wall %6s MB/s  %7s s cpu  %s\n' "$1" "$(wall "$2")" "$(mbs "$(wall "$2")")" "$(cpu "$2")" "${3:-}"; }
+echo "# bundle benchmark: ${SIZE} MiB float32-like weights, $NCPU CPUs, median of $RUNS, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+row "bancada bundle create (tar.zst, level 3)" "$t_bc" "size $s_bc"
+row "bsdtar --zstd level 3 threads=$NCPU" "$t_bsd" "size $s_bsd"
+row "zstd -3 -T$NCPU (raw payload)" "$t_zstd" "size $s_zstd"
+row "bancada bundle extract" "$t_bcx"
+row "bsdtar -xf" "$t_bsdx"
+row "bancada bundle verify" "$t_bcv"
+row "zstd -dc | openssl dgst -sha256" "$t_ref"
+r() { echo "wall $(ratio "$(wall "$1")" "$(wall "$2")")x, cpu $(ratio "$(cpu "$1")" "$(cpu "$2")")x"; }
+echo "ratio create  vs bsdtar:        $(r "$t_bc" "$t_bsd")   (goal >= 0.9)"
+echo "ratio create  vs zstd:          $(r "$t_bc" "$t_zstd")   (goal >= 0.9)"
+echo "size  create  vs bsdtar:        $(awk -v a="$s_bc" -v b="$s_bsd" 'BEGIN { printf "%.4f", a / b }')   (goal within 1%)"
+echo "ratio extract vs bsdtar:        $(r "$t_bcx" "$t_bsdx")   (goal >= 0.9)"
+echo "ratio verify  vs zstd|openssl:  $(r "$t_bcv" "$t_ref")   (goal >= 0.9)"

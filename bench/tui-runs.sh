@@ -28,6 +28,8 @@ else
 	python3 gen.py "$dir/.bancada/bancada.db" "$RUNS"
 fi
 ms() { date +%s%N; }
+# warm up once (crash recovery of the generated "running" runs, page cache)
+"$BANCADA" ls --limit 1 > /dev/null
 
 cat > script <<'EOF'
 <PgDown>

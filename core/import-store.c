@@ -5,10 +5,12 @@
  * the import_state row that makes the next import incremental.
  *
  * Order: (1) one transaction writes the row, params, tags and io, drops the
- * old series and marks the state incomplete (digest NULL); (2) the series go
- * through bc_ingest (its own transaction); (3) the digest is stored. An
- * import killed between (1) and (3) leaves an incomplete mark, so the next
- * import rewrites that run; the unique source index means never a duplicate.
+ * old series and marks the state incomplete (digest NULL; a run without
+ * series is complete here); (2) the series go through bc_ingest (its own
+ * transaction); (3) the digest is stored with the next run's transaction (1)
+ * or at the end. An import killed between (1) and (3) leaves an incomplete
+ * mark, so the next import rewrites that run; the unique source index and the
+ * lookup inside (1) mean never a duplicate, even with two imports at once.
  */
 #include "config.h"
 #include <ctype.h>

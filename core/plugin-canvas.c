@@ -16,6 +16,7 @@
 #define CANVAS_MAX_ROWS 2000
 #define CANVAS_MAX_COLS 1000
 
+/* A blank canvas, size clamped to 1..2000 x 1..1000; NULL on OOM. Free with bc_canvas_free(). */
 bc_canvas *
 bc_canvas_new(int rows, int cols)
 {
@@ -29,6 +30,7 @@ bc_canvas_new(int rows, int cols)
 	return c;
 }
 
+/* Free a canvas (NULL is a no-op). */
 void
 bc_canvas_free(bc_canvas *c)
 {
@@ -38,6 +40,7 @@ bc_canvas_free(bc_canvas *c)
 	free(c);
 }
 
+/* Resize and clear (sizes clamped). -1 on OOM, the canvas unchanged. */
 int
 bc_canvas_resize(bc_canvas *c, int rows, int cols)
 {
@@ -60,6 +63,7 @@ bc_canvas_resize(bc_canvas *c, int rows, int cols)
 	return 0;
 }
 
+/* Every cell a plain space. */
 void
 bc_canvas_clear(bc_canvas *c)
 {
@@ -70,6 +74,7 @@ bc_canvas_clear(bc_canvas *c)
 	}
 }
 
+/* Borrowed cell at (row, col), or NULL outside the canvas. */
 const bc_cell *
 bc_canvas_cell(const bc_canvas *c, int row, int col)
 {
@@ -78,6 +83,7 @@ bc_canvas_cell(const bc_canvas *c, int row, int col)
 	return &c->cells[(size_t)row * (size_t)c->cols + (size_t)col];
 }
 
+/* Draw ASCII only from now on (braille and frames fall back). */
 void
 bc_canvas_set_ascii(bc_canvas *c, int ascii)
 {
@@ -192,6 +198,7 @@ put_cp(bc_canvas *c, int row, int col, uint32_t cp, uint32_t attr)
 	return w;
 }
 
+/* Sanitized text at (row, col), clipped to maxcols and the edge; returns columns drawn. */
 int
 bc_canvas_text(bc_canvas *c, int row, int col, int maxcols, uint32_t attr, const char *s)
 {
@@ -248,6 +255,7 @@ api_printf(bc_canvas *c, int row, int col, uint32_t attr, const char *fmt, ...)
 	return bc_canvas_text(c, row, col, -1, attr, buf);
 }
 
+/* Fill a rectangle (clipped in 64 bits) with one printable code point. */
 void
 bc_canvas_fill(bc_canvas *c, int row, int col, int rows, int cols, uint32_t cp, uint32_t attr)
 {
@@ -321,6 +329,7 @@ styled_line_add(bc_styled_line *l, uint32_t attr, const char *text, size_t len)
 	return 0;
 }
 
+/* Append text to the last line (or a new line) of `s`, merging equal attributes. -1 on OOM. */
 int
 bc_styled_add(bc_styled *s, int new_line, uint32_t attr, const char *text, size_t len)
 {
@@ -339,6 +348,7 @@ bc_styled_add(bc_styled *s, int new_line, uint32_t attr, const char *text, size_
 	return styled_line_add(&s->lines[s->n - 1], attr, text, len);
 }
 
+/* The canvas as styled lines (blank tails trimmed); caller clears `out`. -1 on OOM. */
 int
 bc_canvas_to_styled(const bc_canvas *c, bc_styled *out)
 {
@@ -381,6 +391,7 @@ oom:
 	return -1;
 }
 
+/* Free the lines of `s` and zero it (NULL is a no-op). */
 void
 bc_styled_clear(bc_styled *s)
 {
@@ -413,6 +424,7 @@ sgr(bc_buf *b, uint32_t attr)
 	bc_buf_putc(b, 'm');
 }
 
+/* Render lines as text, with SGR sequences when `ansi`; malloc'd, NULL on OOM. */
 char *
 bc_styled_render(const bc_styled *s, int ansi)
 {

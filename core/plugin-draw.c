@@ -18,6 +18,7 @@
 #define MAX_TABLE_COLS 64
 #define MAX_TABLE_ROWS ((size_t)1000 * 1000)
 
+/* Intersect a rectangle with the canvas (64-bit arithmetic); 0 when empty. */
 int
 bc_canvas_clip(const bc_canvas *c, int *row, int *col, int *rows, int *cols)
 {
@@ -334,6 +335,7 @@ api_scatter(bc_canvas *c, int row, int col, int rows, int cols, const double *x,
 		ylabel ? ylabel : "", 0);
 }
 
+/* Install the table, bar and chart members of the host table. */
 void
 bc_host_api_fill_draw(struct bc_host_api *api)
 {

@@ -32,6 +32,7 @@ banned(const char *name)
 	return 0;
 }
 
+/* Read the ABI descriptor from an ELF file without loading it; -1 with `why` (malloc'd). */
 int
 bc_plugin_elf_read(int fd, struct bc_plugin_abi *abi, char **why)
 {
@@ -107,6 +108,7 @@ bc_plugin_elf_read(int fd, struct bc_plugin_abi *abi, char **why)
 	return rc;
 }
 
+/* 0 when the ABI descriptor is acceptable, else -1 with `why` (malloc'd). */
 int
 bc_plugin_abi_check(const struct bc_plugin_abi *abi, char **why)
 {
@@ -129,6 +131,7 @@ bc_plugin_abi_check(const struct bc_plugin_abi *abi, char **why)
 	return *why ? -1 : 0;
 }
 
+/* Fill the ABI version and any refusal reason of a C plugin from its file. */
 void
 bc_plugin_elf_inspect(bc_plugin_info *pi)
 {

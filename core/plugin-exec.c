@@ -150,6 +150,7 @@ child(const char *exe, char **argv, char **env, const char *cwd, int in, int out
 	_exit(127);
 }
 
+/* Check trust, then start an external plugin; caller finishes with bc_extjob_finish(). */
 int
 bc_extjob_start(bc_extjob **out, bc_project *p, const bc_plugin_info *pi,
 	const char *const *run_ids, size_t nruns, const char *filter, int cols)
@@ -255,6 +256,7 @@ fail:
 	return rc;
 }
 
+/* A descriptor to poll for the job, or -1 when its output is closed. */
 int
 bc_extjob_fd(const bc_extjob *j)
 {
@@ -299,6 +301,7 @@ drain(int fd, bc_buf *b, size_t cap, int *over)
 	return 0;
 }
 
+/* Progress for up to timeout_ms: 1 when done, 0 when not yet, -1 on a poll error. */
 int
 bc_extjob_poll(bc_extjob *j, int timeout_ms)
 {
@@ -367,6 +370,7 @@ bc_extjob_poll(bc_extjob *j, int timeout_ms)
 	}
 }
 
+/* Kill the process group, reap it, hand over the result; frees the job. */
 void
 bc_extjob_finish(bc_extjob *j, bc_ext_result *out)
 {
@@ -390,6 +394,7 @@ bc_extjob_finish(bc_extjob *j, bc_ext_result *out)
 	free(j);
 }
 
+/* Run an external plugin to completion; <0 when refused (message on `p`). */
 int
 bc_extplugin_run(bc_project *p, const bc_plugin_info *pi, const char *const *run_ids,
 	size_t nruns, const char *filter, int cols, bc_ext_result *out)
@@ -405,6 +410,7 @@ bc_extplugin_run(bc_project *p, const bc_plugin_info *pi, const char *const *run
 	return 0;
 }
 
+/* Free a result's buffers (NULL is a no-op). */
 void
 bc_ext_result_clear(bc_ext_result *r)
 {

@@ -42,6 +42,7 @@ name_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* Substitute %(...) variables into one argv word (never split); malloc'd. */
 char *
 bc_plugin_expand(const char *arg, const char *plugindir, const char *project,
 	const char *run, const char *rundir)
@@ -336,6 +337,7 @@ cmp_info(const void *a, const void *b)
 	return (int)y->source - (int)x->source;   /* project first */
 }
 
+/* Discover every plugin of the system, user and project directories; no plugin code runs. */
 int
 bc_plugins_discover(bc_project *p, bc_plugin_set *out)
 {
@@ -370,6 +372,7 @@ bc_plugins_discover(bc_project *p, bc_plugin_set *out)
 	return 0;
 }
 
+/* Free a plugin set (NULL is a no-op). */
 void
 bc_plugin_set_clear(bc_plugin_set *s)
 {
@@ -381,6 +384,7 @@ bc_plugin_set_clear(bc_plugin_set *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* The plugin a name selects (not shadowed), borrowed from the set, or NULL. */
 const bc_plugin_info *
 bc_plugin_find(const bc_plugin_set *s, const char *name)
 {

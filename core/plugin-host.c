@@ -390,6 +390,7 @@ api_bundle(bc_host *h, size_t i, const char **version, const char **run_id, cons
 
 static struct bc_host_api host_api;
 
+/* The host function table (static, filled on first use). */
 const struct bc_host_api *
 bc_host_api_get(void)
 {
@@ -428,6 +429,7 @@ bc_host_api_get(void)
 
 /* ---- views ---- */
 
+/* Open a plugin view on its selection and call the plugin's open; close with bc_pview_close(). */
 int
 bc_pview_open(bc_pview **out, bc_cplugin *cp, bc_project *p, const bc_pview_options *o)
 {
@@ -487,6 +489,7 @@ bc_pview_open(bc_pview **out, bc_cplugin *cp, bc_project *p, const bc_pview_opti
 	return 0;
 }
 
+/* Clear the canvas and let the plugin draw on it. */
 void
 bc_pview_draw(bc_pview *v, bc_canvas *c)
 {
@@ -495,6 +498,7 @@ bc_pview_draw(bc_pview *v, bc_canvas *c)
 	d->draw(v->state, v, c);
 }
 
+/* Pass a key to the plugin: BC_KEY_IGNORED, BC_KEY_REDRAW or BC_KEY_CLOSE. */
 int
 bc_pview_key(bc_pview *v, int key)
 {
@@ -505,6 +509,7 @@ bc_pview_key(bc_pview *v, int key)
 	return r == BC_KEY_REDRAW || r == BC_KEY_CLOSE ? r : BC_KEY_IGNORED;
 }
 
+/* Messages the plugin gave since the last call (malloc'd), or NULL. */
 char *
 bc_pview_take_messages(bc_pview *v)
 {
@@ -515,6 +520,7 @@ bc_pview_take_messages(bc_pview *v)
 	return bc_buf_detach(&v->messages);
 }
 
+/* Call the plugin's close and free the view (NULL is a no-op). */
 void
 bc_pview_close(bc_pview *v)
 {

@@ -49,6 +49,7 @@ validate(const bc_plugin_info *pi, const struct bc_plugin *d)
 	return NULL;
 }
 
+/* Check, then load a C plugin (see plughost.h); caller frees with bc_cplugin_free(). */
 int
 bc_cplugin_load(bc_cplugin **out, bc_project *p, const bc_plugin_info *pi)
 {
@@ -122,12 +123,14 @@ bc_cplugin_load(bc_cplugin **out, bc_project *p, const bc_plugin_info *pi)
 	return 0;
 }
 
+/* The validated description of a loaded plugin (borrowed). */
 const struct bc_plugin *
 bc_cplugin_desc(const bc_cplugin *cp)
 {
 	return cp ? &cp->desc : NULL;
 }
 
+/* Unload a plugin (NULL is a no-op). */
 void
 bc_cplugin_free(bc_cplugin *cp)
 {
@@ -140,6 +143,7 @@ bc_cplugin_free(bc_cplugin *cp)
 	free(cp);
 }
 
+/* Load trusted C plugins of a set to fill their description, key and input. */
 void
 bc_plugins_describe(bc_project *p, bc_plugin_set *set)
 {

@@ -59,6 +59,7 @@ flush(bc_styled *out, uint32_t attr, const char *s, size_t n, int *col)
 	return rc;
 }
 
+/* Parse marked-up plugin output into sanitized styled lines; caller clears `out`. */
 int
 bc_markup_parse(const char *text, size_t len, bc_styled *out)
 {

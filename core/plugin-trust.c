@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "plugin-int.h"
 
+/* "system", "user" or "project". */
 const char *
 bc_plugin_source_name(bc_plugin_source s)
 {
@@ -29,6 +30,7 @@ bc_plugin_source_name(bc_plugin_source s)
 	return "?";
 }
 
+/* "implicit", "trusted", "untrusted", "lapsed" or "unsafe". */
 const char *
 bc_trust_name(bc_trust_state t)
 {
@@ -48,6 +50,7 @@ owner_ok(const struct stat *st)
 	return st->st_uid == geteuid() || st->st_uid == 0;
 }
 
+/* Open a plugin file after the owner and mode checks (see plugin-int.h). */
 int
 bc_plugin_open_safe(const char *path, struct stat *st, char **why)
 {
@@ -94,6 +97,7 @@ bc_plugin_open_safe(const char *path, struct stat *st, char **why)
 	return fd;
 }
 
+/* SHA-256 of an open file as hex; -1 on a read error. */
 int
 bc_sha256_fd(int fd, char out[65])
 {
@@ -132,6 +136,7 @@ bc_sha256_fd(int fd, char out[65])
 	return rc;
 }
 
+/* Path of the trust file ($XDG_STATE_HOME/bancada/trust); malloc'd. */
 char *
 bc_plugin_trust_path(void)
 {
@@ -162,6 +167,7 @@ trust_read(char **out)
 	return rc;
 }
 
+/* The trusted hash recorded for a canonical path ("" when none); -1 if unreadable. */
 int
 bc_trust_lookup(const char *path, char out[65])
 {
@@ -183,6 +189,7 @@ bc_trust_lookup(const char *path, char out[65])
 	return 0;
 }
 
+/* Record or remove trust in a plugin's current contents (atomic rewrite, 0600). */
 int
 bc_plugin_trust(bc_project *p, const bc_plugin_info *pi, int trust)
 {
@@ -264,6 +271,7 @@ hash_file_into(EVP_MD_CTX *ctx, const char *path, char **why)
 	return 0;
 }
 
+/* Content hash of a plugin; -1 with `why` when a file is unsafe or unreadable. */
 int
 bc_plugin_hash(const bc_plugin_info *pi, char out[65], char **why)
 {
@@ -311,6 +319,7 @@ bc_plugin_hash(const bc_plugin_info *pi, char out[65], char **why)
 	return rc;
 }
 
+/* 0 when a plugin may load or run now (fresh hash and trust check), else BC_EINVALID. */
 int
 bc_plugin_check(bc_project *p, const bc_plugin_info *pi)
 {
@@ -327,6 +336,7 @@ bc_plugin_check(bc_project *p, const bc_plugin_info *pi)
 	return bc_plugin_check_hash(p, pi, hash);
 }
 
+/* Trust decision for a just-computed hash: 0, or BC_EINVALID with the reason. */
 int
 bc_plugin_check_hash(bc_project *p, const bc_plugin_info *pi, const char *hash)
 {

@@ -199,11 +199,8 @@ bc_project_free(bc_project *p)
 {
 	if (!p)
 		return;
-	if (p->db) {
-		if (!p->readonly)
-			sqlite3_exec(p->db, "PRAGMA optimize", NULL, NULL, NULL);
+	if (p->db)
 		sqlite3_close_v2(p->db);
-	}
 	free(p->root);
 	free(p->dir);
 	free(p);

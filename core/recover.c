@@ -183,7 +183,9 @@ bc_project_gc(bc_project *p, int dry_run, int *purged, int *orphans)
 	if (d)
 		closedir(d);
 	free(runs);
-	if (!dry_run)
+	if (!dry_run) {
+		sqlite3_exec(p->db, "PRAGMA optimize", NULL, NULL, NULL);
 		sqlite3_wal_checkpoint_v2(p->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	return 0;
 }

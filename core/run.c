@@ -336,6 +336,17 @@ bc_run_set_name(bc_project *p, const char *id, const char *name)
 }
 
 int
+bc_run_set_times(bc_project *p, const char *id, int64_t started_ms, int64_t ended_ms)
+{
+	char a[32], b[32];
+	snprintf(a, sizeof a, "%lld", (long long)started_ms);
+	snprintf(b, sizeof b, "%lld", (long long)ended_ms);
+	return write1(p, "cannot set the run's times",
+		"UPDATE runs SET started_ms=CAST(?1 AS INTEGER), ended_ms=nullif(CAST(?2 AS INTEGER),0) WHERE id=?3",
+		3, a, b, id);
+}
+
+int
 bc_run_add_io(bc_project *p, const char *id, int is_output, const char *path, const char *hash)
 {
 	return write1(p, "cannot record the data path",

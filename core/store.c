@@ -253,7 +253,7 @@ bc_store_open(bc_project *p, const char *path, int readonly)
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
 	sqlite3_limit(p->db, SQLITE_LIMIT_LENGTH, 256 * 1024 * 1024);
 	if (bc_exec(p, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
-			"PRAGMA cell_size_check=ON; PRAGMA mmap_size=0;") < 0)
+			"PRAGMA cell_size_check=ON; PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY;") < 0)
 		return -1;
 	if (!readonly) {
 		/* bigger pages for a new store: metric chunks are ~100 KB blobs, and

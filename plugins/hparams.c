@@ -64,6 +64,23 @@ default_goal_min(const char *metric)
 		strstr(metric, "mae") || strstr(metric, "perplexity"));
 }
 
+/* Whether a param takes more than one numeric value across the runs. */
+static int
+varies(struct hp *s, bc_host *h, const char *key)
+{
+	char field[512];
+	double first = NAN, v;
+	snprintf(field, sizeof field, "params.%s", key);
+	for (size_t r = 0; r < s->nruns; r++) {
+		if (s->api->run_field_num(h, s->runs[r], field, &v) != 0 || !isfinite(v))
+			continue;
+		if (isfinite(first) && v != first)
+			return 1;
+		first = v;
+	}
+	return 0;
+}
+
 static void *
 hp_open(const struct bc_host_api *api, bc_host *h)
 {
@@ -82,6 +99,9 @@ hp_open(const struct bc_host_api *api, bc_host *h)
 	qsort(s->params, (size_t)s->nparams, sizeof *s->params, cmp_str);
 	qsort(s->metrics, (size_t)s->nmetrics, sizeof *s->metrics, cmp_str);
 	int i = find(s->params, s->nparams, api->option(h, "param"));
+	for (int k = 0; i < 0 && k < s->nparams; k++)
+		if (varies(s, h, s->params[k]))
+			i = k;
 	s->param = i < 0 ? 0 : i;
 	i = find(s->metrics, s->nmetrics, api->option(h, "metric"));
 	if (i < 0)
@@ -150,13 +170,9 @@ draw_parallel(struct hp *s, bc_host *h, bc_canvas *c, int rows, int cols)
 	const char *axes[MAX_AXES];
 	double lo[MAX_AXES], hi[MAX_AXES];
 	int na = 0;
-	for (int i = 0; i < s->nparams && na < MAX_AXES - 1; i++) {
-		int numeric = 0;
-		for (size_t r = 0; r < s->nruns && !numeric; r++)
-			numeric = isfinite(value(s, h, s->runs[r], "params", s->params[i]));
-		if (numeric)
+	for (int i = 0; i < s->nparams && na < MAX_AXES - 1; i++)
+		if (varies(s, h, s->params[i]))
 			axes[na++] = s->params[i];
-	}
 	axes[na++] = mk;
 	size_t per = (size_t)na + 1, n = s->nruns * per;
 	double *xs = malloc((n + 1) * sizeof *xs), *ys[3];

@@ -74,7 +74,7 @@ fake_run(bc_project *p, const char *dir, int idx, double lr, int batch, const ch
 	unsigned seed = (unsigned)idx * 7919u + 17u;
 	int steps = fail ? 120 : 300;
 	double speed = lr * (batch <= 32 ? 1.3 : 1.0) * (strcmp(opt, "adam") ? 0.8 : 1.2) * 40.0;
-	int64_t t0 = bc_now_ms() - (int64_t)(30 - idx) * 600000;
+	int64_t t0 = bc_now_ms() - (int64_t)(31 - idx) * 600000;
 	char logpath[4096];
 	snprintf(logpath, sizeof logpath, "%s/stdout.log", bc_project_run_dir(p, id));
 	FILE *log = fopen(logpath, "we");
@@ -100,7 +100,10 @@ fake_run(bc_project *p, const char *dir, int idx, double lr, int batch, const ch
 	bc_ingest_free(in);
 	if (rc < 0)
 		return -1;
-	return bc_run_finish(p, id, fail ? BC_RUN_FAILED : BC_RUN_FINISHED, fail ? 1 : 0, 0);
+	if (bc_run_finish(p, id, fail ? BC_RUN_FAILED : BC_RUN_FINISHED, fail ? 1 : 0, 0) < 0)
+		return -1;
+	/* the sweep ran over the last few hours, one run after another */
+	return bc_run_set_times(p, id, t0, t0 + (int64_t)steps * 1000 + 4321);
 }
 
 static const char train_py[] =

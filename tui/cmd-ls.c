@@ -172,7 +172,13 @@ ls_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		free(var);
 	}
 	struct out_table *t = table_new(ncols);
-	int shortlen = bc_run_short_len(ctx->p);
+	/* shortest prefix that is unique for every shown run (two index probes each) */
+	int shortlen = 7;
+	for (size_t r = 0; r < ids.count; r++) {
+		char sid[33];
+		if (bc_run_short_id(ctx->p, ids.ids[r], sid) == 0 && (int)strlen(sid) > shortlen)
+			shortlen = (int)strlen(sid);
+	}
 	for (int i = 0; i < ncols; i++) {
 		const char *h = cols[i];
 		if (!columns && !strncmp(h, "params.", 7))

@@ -130,6 +130,7 @@ run_c(struct bc_cmd_ctx *ctx, const bc_plugin_info *pi, const char *const *ids, 
 	return rc;
 }
 
+/* `plugin run NAME [opts] [REF...]`: print a plugin's view; returns an exit code. */
 int
 plugin_run(struct bc_cmd_ctx *ctx, const bc_plugin_info *pi, int argc, char **argv)
 {

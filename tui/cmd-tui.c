@@ -6,7 +6,6 @@
  */
 #include "config.h"
 #include <curses.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -288,8 +287,6 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return fallback_ls(ctx, "not a terminal");
 	tui.p = ctx->p;
 	tui.ctx = ctx;
-	/* reads of big metric series: map the file instead of copying it page by page */
-	sqlite3_exec(bc_project_db(ctx->p), "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	tui.ascii = ctx->ascii;
 	tui.short_len = 0;   /* computed with the run list (in the background when large) */
 	options_init();

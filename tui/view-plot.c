@@ -9,6 +9,7 @@
 #include "config.h"
 #include <math.h>
 #include <stdint.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tui.h"
@@ -505,6 +506,11 @@ plot_open(struct view *v, const struct view_arg *arg)
 	p->lo = INT64_MIN;
 	p->hi = INT64_MAX;
 	p->markers = (int)tui.opt.plot_markers;
+	/* without colours, braille lines of several runs look alike: use markers */
+	if (!tui.colors && !tui.no_display && arg->nids > 1)
+		p->markers = 1;
+	/* big series: map the file instead of copying it page by page (while plotting) */
+	sqlite3_exec(bc_project_db(tui.p), "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	p->nruns = arg->nids < MAX_RUNS ? arg->nids : MAX_RUNS;
 	if (arg->nids > MAX_RUNS)
 		tui_status("plotting the first %d runs", MAX_RUNS);
@@ -552,6 +558,7 @@ static void
 plot_done(struct view *v)
 {
 	struct plot_priv *p = v->priv;
+	sqlite3_exec(bc_project_db(tui.p), "PRAGMA mmap_size=0", NULL, NULL, NULL);
 	series_free(p);
 	for (size_t r = 0; r < p->nruns; r++)
 		free(p->names[r]);

@@ -86,16 +86,27 @@ selection(struct view *from, char (**ids)[33])
 			snprintf((*ids)[0], 33, "%s", cur);
 		return total;
 	}
-	/* fallback: the name on the cursor line of a runs view */
-	if (from->ops->line_text && !strcmp(from->ops->name, "runs") && from->lines > 0) {
+	/*
+	 * Without runs_selection(): the run view's title starts with the run's
+	 * short id; the runs view's line text is the run's name.
+	 */
+	char ref[80] = "";
+	if (!strcmp(from->ops->name, "run") && from->ops->title) {
+		const char *t = from->ops->title(from);
+		if (t && !strncmp(t, "[run] ", 6))
+			sscanf(t + 6, "%32[0-9a-f]", ref);
+	} else if (!strcmp(from->ops->name, "runs") && from->ops->line_text && from->lines > 0) {
 		const char *name = from->ops->line_text(from, from->lineno);
-		*ids = calloc(1, sizeof **ids);
-		if (*ids && name && *name && bc_run_resolve(tui.p, name, 0, (*ids)[0]) == 0)
-			return 1;
-		free(*ids);
-		*ids = NULL;
+		snprintf(ref, sizeof ref, "%s", name ? name : "");
 	}
-	return 0;
+	if (!ref[0])
+		return 0;
+	*ids = calloc(1, sizeof **ids);
+	if (*ids && bc_run_resolve(tui.p, ref, 0, (*ids)[0]) == 0)
+		return 1;
+	free(*ids);
+	*ids = NULL;
+	return (size_t)-1;   /* ambiguous: say so rather than guess */
 }
 
 static void finish_job(struct view *v, struct pv_priv *s);
@@ -112,6 +123,10 @@ pv_open(struct view *v, const struct view_arg *arg)
 	char (*ids)[33] = NULL;
 	size_t n = s->pi->input == BC_INPUT_FILTERED ? 0 : arg->nids ? arg->nids :
 		selection(arg->from, &ids);
+	if (n == (size_t)-1) {
+		tui_error("plugin %s: %s", s->pi->name, bc_errmsg(tui.p));
+		return -1;
+	}
 	if (s->pi->input == BC_INPUT_RUN && n > 1)
 		n = 1;
 	const char **idv = calloc(n + 1, sizeof *idv);
@@ -374,6 +389,7 @@ plugins_free(void)
 	bc_plugin_set_clear(&plugins);
 }
 
+/* Discover plugins, register the plugin views and bind each plugin's key where free. */
 void
 tui_plugins_init(void)
 {
@@ -414,6 +430,7 @@ tui_plugins_init(void)
 	}
 }
 
+/* `:plugin NAME`: open a plugin's view on the current selection. 0, or -1 with err. */
 int
 tui_plugin_command(int argc, char **argv, char *err, size_t errsize)
 {

@@ -23,7 +23,7 @@ import sys
 TRUE_COLS = ("y_true", "true", "label", "actual", "target", "truth")
 PRED_COLS = ("y_pred", "pred", "prediction", "predicted", "output")
 MAX_CLASSES = 40
-MAX_ROWS = 5_000_000
+MAX_ROWS = 5000000
 
 
 def esc(text):
@@ -139,7 +139,7 @@ def show(run, project, width):
     n = len(labels)
     total = sum(map(sum, rows))
     cell = max(5, max(len(str(v)) for r in rows for v in r) + 1)
-    lw = min(max(len(label) for label in labels), 16)
+    lw = max(min(max(len(label) for label in labels), 16), len("true \\ pred"))
     room = max(1, (width - lw - 4) // cell)
     shown = min(n, room)
     short = [label[:cell - 1] for label in labels]

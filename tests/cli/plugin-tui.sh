@@ -15,6 +15,7 @@ printf 'key = Z\nexec = sh %%(plugindir)/echo.sh\n' > "$u/echo.conf"
 printf 'printf "{green}green{/} plain \\033[2J\\033]0;t\\007 end\\n"; echo second line; echo oops >&2\n' > "$u/echo.sh"
 printf 'exec = sh %%(plugindir)/slow.sh\ntimeout = 30\n' > "$u/slow.conf"
 printf 'echo $$ > "%s/slow.pid"; sleep 30\n' "$T_TMP" > "$u/slow.sh"
+printf 'key = U\nexec = /bin/echo run=%%(run)\n' > "$u/which.conf"
 printf 'key = K\nexec = sh %%(plugindir)/mark.sh\n' > .bancada/plugins/mark.conf
 printf 'touch "%s/marker"\n' "$T_TMP" > .bancada/plugins/mark.sh
 
@@ -35,6 +36,12 @@ K
 /:plugin hparams<Enter>
 :save-display $S/help
 q
+jU
+:save-display $S/which-runs
+q
+G<Enter>U
+:save-display $S/which-run
+q
 EOF
 tui_script script >/dev/null 2>&1
 like "$(cat "$S/scatter")" "hparams: scatter \(4 runs\)" "H opens hparams on the filtered runs"
@@ -47,6 +54,8 @@ like "$(cat "$S/untrusted")" "project plugin mark is not trusted" "untrusted pro
 ok $([ ! -e "$T_TMP/marker" ]; echo $?) "and nothing ran"
 like "$(cat "$S/nosuch")" "no plugin named 'nosuch'" ":plugin with an unknown name"
 like "$(cat "$S/help")" "H +:plugin hparams" "? lists the plugin keys"
+like "$(cat "$S/which-runs")" "run=0191c0000000000000000000000000cc" "from the runs view: the run under the cursor"
+like "$(cat "$S/which-run")" "run=0191a0000000000000000000000000aa" "from a run view: that run"
 
 cat > script2 <<EOF
 :plugin slow

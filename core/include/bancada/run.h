@@ -140,6 +140,8 @@ BC_EXTERN(int) bc_run_add_tag(bc_project *p, const char *id, const char *tag);
 BC_EXTERN(int) bc_run_remove_tag(bc_project *p, const char *id, const char *tag);
 BC_EXTERN(int) bc_run_set_note(bc_project *p, const char *id, const char *note);
 BC_EXTERN(int) bc_run_set_name(bc_project *p, const char *id, const char *name);
+/** Set a run's start and end times (ms; end 0 keeps it open): for importers and demos. */
+BC_EXTERN(int) bc_run_set_times(bc_project *p, const char *id, int64_t started_ms, int64_t ended_ms);
 /** Record a data input or output of a run (path and content hash). */
 BC_EXTERN(int) bc_run_add_io(bc_project *p, const char *id, int is_output,
 	const char *path, const char *hash);
