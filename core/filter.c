@@ -25,661 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "internal.h"
-
-#define MAX_DEPTH 64        /* nesting of parentheses and `not` */
-#define MAX_ARGS 10000      /* bound values (SQLite allows 32766) */
-#define MAX_TERMS 5000      /* comparisons and words */
-#define DAY_MS 86400000LL
-
-enum tok_kind {
-	T_EOF, T_WORD, T_STRING, T_IDENT, T_OP, T_LPAREN, T_RPAREN, T_COMMA,
-	T_AND, T_OR, T_NOT,
-};
-
-enum op {
-	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_GLOB, OP_NGLOB,
-	OP_IN, OP_NIN, OP_EXISTS, OP_NEXISTS,
-};
-
-static const char *const op_text[] = {
-	"=", "!=", "<", "<=", ">", ">=", "~", "!~", "in", "not in", "exists", "not exists",
-};
-static const char *const op_sql[] = { "=", "!=", "<", "<=", ">", ">=" };
-
-struct tok {
-	enum tok_kind kind;
-	enum op op;
-	size_t pos, end;        /* byte range in the expression */
-	const char *s;          /* decoded text (words, strings, identifiers) */
-	size_t len;
-	size_t qoff, qlen;      /* a quoted key inside a word: params."a b" */
-	size_t qend;            /* byte offset after its closing quote */
-	int quoted;             /* the word held a quoted key */
-};
-
-struct parser {
-	bc_project *p;
-	const char *expr;
-	char *buf;              /* copy of expr; quoted text is decoded in place */
-	size_t len, lexpos;
-	struct tok look[3];
-	int nlook;
-	struct tok last;        /* the last token consumed */
-	int has_last;
-	bc_filter_sql *out;
-	size_t argcap;
-	int64_t now;
-	int depth, terms;
-	int failed;
-	size_t errpos;
-};
-
-/* ------------------------------------------------------------ errors */
-
-static int
-utf8_column(const char *s, size_t pos)
-{
-	int col = 1;
-	for (size_t i = 0; i < pos && s[i]; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			col++;
-	return col;
-}
-
-/* Untrusted text for a message: sanitized, cut at 40 bytes, in quotes or not. */
-static char *
-show_text(const char *s, size_t len, int quote)
-{
-	int cut = len > 40;
-	if (cut) {
-		len = 40;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	char *t = bc_text_sanitize(s, len, 0);
-	char *r = bc_sprintf("%s%s%s%s", quote ? "'" : "", t ? t : "?", cut ? "..." : "",
-		quote ? "'" : "");
-	free(t);
-	return r;
-}
-
-static char *
-show(const char *s, size_t len)
-{
-	return show_text(s, len, 1);
-}
-
-static void fail(struct parser *ps, size_t pos, const char *tail, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-fail(struct parser *ps, size_t pos, const char *tail, const char *fmt, ...)
-{
-	if (ps->failed)
-		return;
-	char msg[600];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ps->failed = 1;
-	ps->errpos = pos;
-	bc_error_set(ps->p, BC_ERR_INPUT, BC_EINVALID, "filter: %s at column %d%s", msg,
-		utf8_column(ps->expr, pos), tail ? tail : "");
-}
-
-static void
-oom(struct parser *ps)
-{
-	if (!ps->failed)
-		bc_error_set(ps->p, BC_ERR_OS, BC_ERROR, "filter: out of memory");
-	ps->failed = 2;
-}
-
-/* ------------------------------------------------------------ tokenizer */
-
-static int
-is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int
-is_word(int c)
-{
-	return c && !is_space(c) && !strchr("()=!<>~,'\"`&|", c);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Decode a quoted string starting at buf[*i] (the quote) to buf[*o...]. */
-static int
-lex_quoted(struct parser *ps, size_t *i, size_t *o)
-{
-	char *b = ps->buf;
-	char q = b[*i];
-	size_t start = *i;
-	for ((*i)++; b[*i] && b[*i] != q; (*i)++) {
-		char c = b[*i];
-		if (c == '\\' && b[*i + 1]) {
-			c = b[++*i];
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == 'r')
-				c = '\r';
-			else if (c == 'x' && hexval(b[*i + 1]) >= 0 && hexval(b[*i + 2]) >= 0) {
-				c = (char)(hexval(b[*i + 1]) * 16 + hexval(b[*i + 2]));
-				if (!c) {
-					fail(ps, *i - 1, NULL, "a NUL byte (\\x00) is not allowed");
-					return -1;
-				}
-				*i += 2;
-			}
-		}
-		b[(*o)++] = c;
-	}
-	if (!b[*i]) {
-		fail(ps, start, NULL, "unterminated %s starting", q == '`' ? "name" : "string");
-		return -1;
-	}
-	(*i)++;
-	return 0;
-}
-
-static int
-is_key_prefix(const char *s, size_t n)
-{
-	static const char *const pre[] = { "params.", "param.", "metrics.", "metric." };
-	for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
-		if (n == strlen(pre[k]) && !strncasecmp(s, pre[k], n))
-			return 1;
-	return 0;
-}
-
-static int
-lex(struct parser *ps, struct tok *t)
-{
-	char *b = ps->buf;
-	size_t i = ps->lexpos;
-	while (is_space((unsigned char)b[i]))
-		i++;
-	memset(t, 0, sizeof *t);
-	t->pos = i;
-	char c = b[i], d = c ? b[i + 1] : 0;
-	if (!c) {
-		t->kind = T_EOF;
-	} else if (c == '(' || c == ')' || c == ',') {
-		t->kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : T_COMMA;
-		i++;
-	} else if (c == '&' || c == '|') {
-		if (d != c) {
-			fail(ps, i, NULL, "unexpected '%c' (write %s or %c%c)", c,
-				c == '&' ? "'and'" : "'or'", c, c);
-			return -1;
-		}
-		t->kind = c == '&' ? T_AND : T_OR;
-		i += 2;
-	} else if (strchr("=!<>~", c)) {
-		t->kind = T_OP;
-		i++;
-		if (c == '=') {
-			t->op = OP_EQ;
-			if (d == '=')
-				i++;
-		} else if (c == '!') {
-			t->op = d == '=' ? OP_NE : d == '~' ? OP_NGLOB : OP_EQ;
-			if (d == '=' || d == '~')
-				i++;
-			else
-				t->kind = T_NOT;
-		} else if (c == '<') {
-			t->op = d == '=' ? OP_LE : d == '>' ? OP_NE : OP_LT;
-			if (d == '=' || d == '>')
-				i++;
-		} else if (c == '>') {
-			t->op = d == '=' ? OP_GE : OP_GT;
-			if (d == '=')
-				i++;
-		} else {
-			t->op = OP_GLOB;
-		}
-	} else if (c == '\'' || c == '"' || c == '`') {
-		size_t o = i + 1;
-		t->kind = c == '`' ? T_IDENT : T_STRING;
-		if (lex_quoted(ps, &i, &o) < 0)
-			return -1;
-		t->s = b + t->pos + 1;
-		t->len = o - t->pos - 1;
-	} else {
-		size_t o = i;
-		t->kind = T_WORD;
-		while (is_word((unsigned char)b[i]))
-			b[o++] = b[i++];
-		/* params."a key" / metrics.`a key`.max: one word with a quoted key */
-		if ((b[i] == '"' || b[i] == '`' || b[i] == '\'') && is_key_prefix(b + t->pos, o - t->pos)) {
-			t->quoted = 1;
-			t->qoff = o - t->pos;
-			if (lex_quoted(ps, &i, &o) < 0)
-				return -1;
-			t->qlen = o - t->pos - t->qoff;
-			t->qend = i;
-			while (is_word((unsigned char)b[i]))
-				b[o++] = b[i++];
-		}
-		t->s = b + t->pos;
-		t->len = o - t->pos;
-		if (!t->quoted) {
-			if (t->len == 3 && !strncasecmp(t->s, "and", 3))
-				t->kind = T_AND;
-			else if (t->len == 2 && !strncasecmp(t->s, "or", 2))
-				t->kind = T_OR;
-			else if (t->len == 3 && !strncasecmp(t->s, "not", 3))
-				t->kind = T_NOT;
-		}
-	}
-	t->end = i;
-	ps->lexpos = i;
-	return 0;
-}
-
-/* The n-th token ahead (0 to 2); a T_EOF token after an error. */
-static struct tok *
-peek(struct parser *ps, int n)
-{
-	while (ps->nlook <= n) {
-		struct tok *t = &ps->look[ps->nlook];
-		if (ps->failed || lex(ps, t) < 0) {
-			memset(t, 0, sizeof *t);
-			t->kind = T_EOF;
-			t->pos = t->end = ps->lexpos;
-		}
-		ps->nlook++;
-	}
-	return &ps->look[n];
-}
-
-static struct tok
-next(struct parser *ps)
-{
-	struct tok t = *peek(ps, 0);
-	memmove(ps->look, ps->look + 1, sizeof ps->look - sizeof *ps->look);
-	ps->nlook--;
-	ps->last = t;
-	ps->has_last = 1;
-	return t;
-}
-
-static int
-is_kw(const struct tok *t, const char *kw)
-{
-	return t->kind == T_WORD && !t->quoted && t->len == strlen(kw) &&
-		!strncasecmp(t->s, kw, t->len);
-}
-
-/* How a token reads in a message ("'>'", "the end", "'foo'"). */
-static char *
-describe(const struct parser *ps, const struct tok *t)
-{
-	if (t->kind == T_EOF)
-		return bc_strdup("the end");
-	return show(ps->expr + t->pos, t->end - t->pos);
-}
-
-/*
- * Fail at a token. fmt (a literal of this file) has one %s: `arg`, and the
- * token is named after the column ("(found ')')"); or, with arg NULL, the token.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void
-fail_tok(struct parser *ps, const struct tok *t, const char *fmt, const char *arg)
-{
-	char *what = describe(ps, t);
-	char tail[128] = "";
-	if (arg)
-		snprintf(tail, sizeof tail, " (found %s)", what ? what : "?");
-	fail(ps, t->pos, tail, fmt, arg ? arg : what ? what : "?");
-	free(what);
-}
-#pragma GCC diagnostic pop
-
-/* ------------------------------------------------------------ bound values */
-
-static struct bc_filter_arg *
-new_arg(struct parser *ps, int type)
-{
-	bc_filter_sql *f = ps->out;
-	if (f->nargs >= MAX_ARGS) {
-		fail(ps, peek(ps, 0)->pos, NULL, "too many values in one filter (more than %d)", MAX_ARGS);
-		return NULL;
-	}
-	if (f->nargs == ps->argcap) {
-		size_t cap = ps->argcap ? ps->argcap * 2 : 16;
-		void *a = realloc(f->args, cap * sizeof *f->args);
-		if (!a) {
-			oom(ps);
-			return NULL;
-		}
-		f->args = a;
-		ps->argcap = cap;
-	}
-	struct bc_filter_arg *a = &f->args[f->nargs++];
-	memset(a, 0, sizeof *a);
-	a->type = type;
-	return a;
-}
-
-static void
-arg_int(struct parser *ps, int64_t v)
-{
-	struct bc_filter_arg *a = new_arg(ps, SQLITE_INTEGER);
-	if (a)
-		a->i = v;
-}
-
-static void
-arg_real(struct parser *ps, double v)
-{
-	struct bc_filter_arg *a = new_arg(ps, SQLITE_FLOAT);
-	if (a)
-		a->f = v;
-}
-
-static void
-arg_text(struct parser *ps, const char *s, size_t len)
-{
-	struct bc_filter_arg *a = new_arg(ps, SQLITE_TEXT);
-	if (a && !(a->s = bc_strndup(s, len))) {
-		ps->out->nargs--;
-		oom(ps);
-	}
-}
-
-/* ------------------------------------------------------------ values */
-
-struct value {
-	const char *s;
-	size_t len;
-	size_t pos, end;
-	int quoted;
-	int isnum, isint;       /* unquoted number */
-	int64_t i;
-	double f;
-};
-
-/* A number: [+-]digits[.digits][e[+-]digits], or [+-]inf. */
-static int
-parse_number(const char *s, size_t len, int64_t *iv, double *fv, int *isint)
-{
-	char tmp[64];
-	if (!len || len >= sizeof tmp)
-		return 0;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	const char *q = tmp + (tmp[0] == '-' || tmp[0] == '+');
-	if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity")) {
-		*fv = tmp[0] == '-' ? -HUGE_VAL : HUGE_VAL;
-		*isint = 0;
-		return 1;
-	}
-	int digits = 0, frac = 0;
-	for (; isdigit((unsigned char)*q); q++)
-		digits++;
-	if (*q == '.')
-		for (q++, frac = 1; isdigit((unsigned char)*q); q++)
-			digits++;
-	if (!digits)
-		return 0;
-	if (*q == 'e' || *q == 'E') {
-		q++;
-		q += *q == '-' || *q == '+';
-		if (!isdigit((unsigned char)*q))
-			return 0;
-		while (isdigit((unsigned char)*q))
-			q++;
-		frac = 1;
-	}
-	if (*q)
-		return 0;
-	char *end;
-	*fv = strtod(tmp, &end);
-	*isint = 0;
-	if (!frac) {
-		errno = 0;
-		long long v = strtoll(tmp, &end, 10);
-		if (!errno && !*end) {
-			*iv = v;
-			*isint = 1;
-		}
-	}
-	return 1;
-}
-
-/* Parse one value; `after` names the operator for the error message. */
-static int
-parse_value(struct parser *ps, struct value *v, const char *after)
-{
-	struct tok *t = peek(ps, 0);
-	if (t->kind != T_WORD && t->kind != T_STRING && t->kind != T_IDENT) {
-		fail_tok(ps, t, "expected a value after '%s'", after);
-		return -1;
-	}
-	struct tok k = next(ps);
-	memset(v, 0, sizeof *v);
-	v->s = k.s;
-	v->len = k.len;
-	v->pos = k.pos;
-	v->end = k.end;
-	v->quoted = k.kind != T_WORD || k.quoted;
-	if (!v->quoted)
-		v->isnum = parse_number(v->s, v->len, &v->i, &v->f, &v->isint);
-	return 0;
-}
-
-/* A number from a value, quoted or not (metrics, exit codes). */
-static int
-value_number(struct parser *ps, struct value *v, const char *what)
-{
-	if (!v->isnum && !parse_number(v->s, v->len, &v->i, &v->f, &v->isint)) {
-		char *s = show(v->s, v->len);
-		fail(ps, v->pos, NULL, "%s compares with numbers, not %s", what, s ? s : "?");
-		free(s);
-		return -1;
-	}
-	v->isnum = 1;
-	return 0;
-}
-
-static int
-value_bool(struct parser *ps, const struct value *v, int *out)
-{
-	static const char *const yes[] = { "true", "yes", "1", "on" };
-	static const char *const no[] = { "false", "no", "0", "off" };
-	for (size_t k = 0; k < 4; k++) {
-		if (v->len == strlen(yes[k]) && !strncasecmp(v->s, yes[k], v->len))
-			return *out = 1, 0;
-		if (v->len == strlen(no[k]) && !strncasecmp(v->s, no[k], v->len))
-			return *out = 0, 0;
-	}
-	char *s = show(v->s, v->len);
-	fail(ps, v->pos, NULL, "expected true or false, not %s", s ? s : "?");
-	free(s);
-	return -1;
-}
-
-/* ------------------------------------------------------------ time */
-
-/* Local midnight of the day holding `ms` plus `days`. */
-static int64_t
-local_midnight(int64_t ms, int days)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_mday += days;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm) * 1000;
-}
-
-/*
- * Span in ms of a duration like 90, 5m, 1h30m, 1.5d (bare numbers are ms);
- * `gran` gets the last unit, so that `duration = 5m` means [5m, 6m) while
- * `duration > 5m` is exact.
- */
-static int
-duration_parse(const char *s, size_t len, int64_t *out, int64_t *gran)
-{
-	double total = 0;
-	size_t i = 0;
-	if (!len)
-		return -1;
-	while (i < len) {
-		char num[32];
-		size_t n = 0;
-		while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.') && n < sizeof num - 1)
-			num[n++] = s[i++];
-		num[n] = '\0';
-		if (!n || !strcmp(num, "."))
-			return -1;
-		double v = strtod(num, NULL);
-		size_t u = i;
-		while (i < len && isalpha((unsigned char)s[i]))
-			i++;
-		size_t ul = i - u;
-		double mul;
-		if (!ul)
-			mul = i == len && total == 0 ? 1 : -1;
-		else if (ul == 2 && !strncasecmp(s + u, "ms", 2))
-			mul = 1;
-		else if (ul == 1 && strchr("sS", s[u]))
-			mul = 1000;
-		else if (ul == 1 && s[u] == 'm')
-			mul = 60e3;
-		else if (ul == 1 && strchr("hH", s[u]))
-			mul = 3600e3;
-		else if (ul == 1 && strchr("dD", s[u]))
-			mul = DAY_MS;
-		else if (ul == 1 && strchr("wW", s[u]))
-			mul = 7 * DAY_MS;
-		else
-			return -1;
-		if (mul < 0)
-			return -1;
-		total += v * mul;
-		*gran = (int64_t)mul;
-		if (total > 9.2e18)
-			return -1;
-	}
-	*out = (int64_t)total;
-	return 0;
-}
-
-static int
-digits(const char *s, int n, int *out)
-{
-	*out = 0;
-	for (int k = 0; k < n; k++) {
-		if (!isdigit((unsigned char)s[k]))
-			return -1;
-		*out = *out * 10 + (s[k] - '0');
-	}
-	return 0;
-}
-
-/*
- * A time phrase to ms, with the span it names (`gran`): a day for dates,
- * today and yesterday, a minute for 10:00, a second for 10:00:05, 1 ms for
- * instants ("-6h", "now", epoch ms). Dates and times are local unless they
- * end in Z.
- */
-static int
-time_parse(const char *s, size_t len, int64_t now, int64_t *out, int64_t *gran)
-{
-	int64_t d, iv;
-	double fv;
-	int isint;
-	*gran = 1;
-	if (len == 3 && !strncasecmp(s, "now", 3))
-		return *out = now, 0;
-	if (len == 5 && !strncasecmp(s, "today", 5)) {
-		*out = local_midnight(now, 0);
-		*gran = local_midnight(now, 1) - *out;
-		return 0;
-	}
-	if (len == 9 && !strncasecmp(s, "yesterday", 9)) {
-		*out = local_midnight(now, -1);
-		*gran = local_midnight(now, 0) - *out;
-		return 0;
-	}
-	if (len > 1 && (s[0] == '-' || isdigit((unsigned char)s[0])) &&
-			isalpha((unsigned char)s[len - 1]) && s[len - 1] != 'Z' &&
-			duration_parse(s + (s[0] == '-'), len - (s[0] == '-'), &d, &iv) == 0)
-		return *out = now - d, 0;
-	if (len >= 10 && parse_number(s, len, &iv, &fv, &isint) && isint && iv >= 0)
-		return *out = iv, 0;          /* epoch milliseconds (13 digits today) */
-	/* YYYY-MM-DD[THH:MM[:SS]][Z] */
-	int y, mo, da, h = 0, mi = 0, se = 0, utc = 0;
-	if (len && s[len - 1] == 'Z')
-		utc = 1, len--;
-	if (len < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-			digits(s + 8, 2, &da))
-		return -1;
-	*gran = DAY_MS;
-	if (len > 10) {
-		if ((s[10] != 'T' && s[10] != 't') || len < 16 || digits(s + 11, 2, &h) ||
-				s[13] != ':' || digits(s + 14, 2, &mi))
-			return -1;
-		*gran = 60000;
-		if (len > 16) {
-			if (len != 19 || s[16] != ':' || digits(s + 17, 2, &se))
-				return -1;
-			*gran = 1000;
-		}
-	} else if (utc) {
-		return -1;
-	}
-	if (mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = da,
-		.tm_hour = h, .tm_min = mi, .tm_sec = se, .tm_isdst = -1 };
-	time_t t = utc ? timegm(&tm) : mktime(&tm);
-	if (tm.tm_mday != da)           /* 2026-02-31 */
-		return -1;
-	*out = (int64_t)t * 1000;
-	if (*gran == DAY_MS && !utc) {  /* DST days are 23 or 25 hours */
-		struct tm n = tm;
-		n.tm_mday++;
-		n.tm_hour = n.tm_min = n.tm_sec = 0;
-		n.tm_isdst = -1;
-		*gran = (int64_t)mktime(&n) * 1000 - *out;
-	}
-	return 0;
-}
-
-/*
- * Parse a time phrase: "-6h", "-30m", "-2d", "-1w", "now", "today",
- * "yesterday", "2026-11-01", "2026-11-01T10:00[:SS][Z]" or epoch ms, relative
- * to now_ms. Returns 0, or BC_EINVALID when `s` is not a time.
- */
-int
-bc_time_parse(const char *s, int64_t now_ms, int64_t *out)
-{
-	int64_t gran;
-	if (!s || time_parse(s, strlen(s), now_ms, out, &gran) < 0)
-		return BC_EINVALID;
-	return 0;
-}
+#include "filter-private.h"
 
 /* ------------------------------------------------------------ fields */
 
@@ -766,7 +112,7 @@ resolve_field(struct parser *ps, const struct tok *t, struct field *f, int stric
 			f->key = s + t->qoff;
 			f->keylen = t->qlen;
 			if (sl && (param || sl < 2 || suf[0] != '.' || !(f->col = metric_agg(suf + 1, sl - 1)))) {
-				fail(ps, t->qend, NULL, "unexpected text after the quoted key");
+				flt_fail(ps, t->qend, NULL, "unexpected text after the quoted key");
 				return -1;
 			}
 		} else if (metric) {
@@ -780,7 +126,7 @@ resolve_field(struct parser *ps, const struct tok *t, struct field *f, int stric
 			}
 		}
 		if (!f->keylen) {
-			fail(ps, t->end, NULL, "expected a %s name after '%s.'", param ? "param" : "metric",
+			flt_fail(ps, t->end, NULL, "expected a %s name after '%s.'", param ? "param" : "metric",
 				param ? "params" : "metrics");
 			return -1;
 		}
@@ -795,9 +141,9 @@ resolve_field(struct parser *ps, const struct tok *t, struct field *f, int stric
 	}
 	if (!strict)
 		return 0;
-	char *w = show_text(s, n, 0), tail[400];
+	char *w = flt_show_text(s, n, 0), tail[400];
 	snprintf(tail, sizeof tail, " (fields: %s; a param is params.%s)", FIELD_LIST, w ? w : "KEY");
-	fail(ps, t->pos, tail, "unknown field '%s'", w ? w : "?");
+	flt_fail(ps, t->pos, tail, "unknown field '%s'", w ? w : "?");
 	free(w);
 	return -1;
 }
@@ -808,7 +154,7 @@ static void
 put(struct parser *ps, bc_buf *b, const char *s)
 {
 	if (bc_buf_puts(b, s) < 0)
-		oom(ps);
+		flt_oom(ps);
 }
 
 /* Bind one value by its type: numbers as numbers, anything else as text. */
@@ -816,11 +162,11 @@ static void
 arg_value(struct parser *ps, const struct value *v)
 {
 	if (v->isnum && v->isint)
-		arg_int(ps, v->i);
+		flt_arg_int(ps, v->i);
 	else if (v->isnum)
-		arg_real(ps, v->f);
+		flt_arg_real(ps, v->f);
 	else
-		arg_text(ps, v->s, v->len);
+		flt_arg_text(ps, v->s, v->len);
 }
 
 /* "(?, ?, ?)" binding every value of a list with bind(). */
@@ -839,16 +185,16 @@ put_list(struct parser *ps, bc_buf *b, struct value *vals, size_t n,
 static void
 arg_plain_text(struct parser *ps, const struct value *v)
 {
-	arg_text(ps, v->s, v->len);
+	flt_arg_text(ps, v->s, v->len);
 }
 
 static void
 arg_number(struct parser *ps, const struct value *v)
 {
 	if (v->isint)
-		arg_int(ps, v->i);
+		flt_arg_int(ps, v->i);
 	else
-		arg_real(ps, v->f);
+		flt_arg_real(ps, v->f);
 }
 
 /* An id or commit prefix: lower-cased, glob characters escaped, then "*". */
@@ -865,16 +211,16 @@ arg_prefix(struct parser *ps, const struct value *v)
 	}
 	bc_buf_putc(&g, '*');
 	if (!g.data)
-		oom(ps);
+		flt_oom(ps);
 	else
-		arg_text(ps, g.data, g.len);
+		flt_arg_text(ps, g.data, g.len);
 	bc_buf_free(&g);
 }
 
 static void
 fail_op(struct parser *ps, size_t pos, enum op op, const char *field, const char *use)
 {
-	fail(ps, pos, NULL, "'%s' does not apply to %s (use %s)", op_text[op], field, use);
+	flt_fail(ps, pos, NULL, "'%s' does not apply to %s (use %s)", flt_op_text[op], field, use);
 }
 
 /* The status values a value names, as a bit set (glob for ~ and !~). */
@@ -886,7 +232,7 @@ status_set(struct parser *ps, const struct value *v, int glob, unsigned *set)
 		if (glob) {
 			char *pat = bc_strndup(v->s, v->len);
 			if (!pat)
-				return oom(ps), -1;
+				return flt_oom(ps), -1;
 			if (fnmatch(pat, status_names[k], 0) == 0)
 				*set |= 1u << k;
 			free(pat);
@@ -895,8 +241,8 @@ status_set(struct parser *ps, const struct value *v, int glob, unsigned *set)
 		}
 	}
 	if (!*set && !glob) {
-		char *s = show(v->s, v->len);
-		fail(ps, v->pos, " (running, finished, failed, interrupted, crashed)",
+		char *s = flt_show(v->s, v->len);
+		flt_fail(ps, v->pos, " (running, finished, failed, interrupted, crashed)",
 			"unknown status %s", s ? s : "?");
 		free(s);
 		return -1;
@@ -924,7 +270,7 @@ cmp_status(struct parser *ps, bc_buf *b, enum op op, size_t oppos, struct value 
 	for (size_t k = 0, first = 1; k < NSTATUS; k++) {
 		if (set & (1u << k)) {
 			put(ps, b, first ? "?" : ", ?");
-			arg_int(ps, (int64_t)k);
+			flt_arg_int(ps, (int64_t)k);
 			first = 0;
 		}
 	}
@@ -937,13 +283,13 @@ span_value(struct parser *ps, const struct value *v, int duration, int64_t *lo, 
 {
 	int rc;
 	if (duration)
-		rc = duration_parse(v->s, v->len, lo, gran);
+		rc = flt_duration_parse(v->s, v->len, lo, gran);
 	else
-		rc = time_parse(v->s, v->len, ps->now, lo, gran);
+		rc = flt_time_parse(v->s, v->len, ps->now, lo, gran);
 	if (rc == 0)
 		return 0;
-	char *s = show(v->s, v->len);
-	fail(ps, v->pos, duration ? " (use 90s, 5m, 1h30m, 2d or milliseconds)" :
+	char *s = flt_show(v->s, v->len);
+	flt_fail(ps, v->pos, duration ? " (use 90s, 5m, 1h30m, 2d or milliseconds)" :
 		" (use -6h, -30m, -2d, -1w, today, yesterday, 2026-11-01 or 2026-11-01T10:00)",
 		"cannot read %s as a %s", s ? s : "?", duration ? "duration" : "time");
 	free(s);
@@ -955,7 +301,7 @@ put_span_expr(struct parser *ps, bc_buf *b, const struct field *f)
 {
 	if (f->kind == F_DURATION) {
 		put(ps, b, "(COALESCE(r.ended_ms, ?) - r.started_ms)");
-		arg_int(ps, ps->now);
+		flt_arg_int(ps, ps->now);
 	} else {
 		put(ps, b, f->col);
 	}
@@ -969,15 +315,15 @@ put_span_cmp(struct parser *ps, bc_buf *b, const struct field *f, enum op op, in
 		put(ps, b, "(");
 		put_span_expr(ps, b, f);
 		put(ps, b, op == OP_EQ ? " >= ? AND " : " < ? OR ");
-		arg_int(ps, lo);
+		flt_arg_int(ps, lo);
 		put_span_expr(ps, b, f);
 		put(ps, b, op == OP_EQ ? " < ?)" : " >= ?)");
-		arg_int(ps, hi);
+		flt_arg_int(ps, hi);
 		return;
 	}
 	put_span_expr(ps, b, f);
 	put(ps, b, op == OP_LT || op == OP_LE ? " < ?" : " >= ?");
-	arg_int(ps, op == OP_LT || op == OP_GE ? lo : hi);
+	flt_arg_int(ps, op == OP_LT || op == OP_GE ? lo : hi);
 }
 
 static void
@@ -1031,11 +377,11 @@ cmp_column(struct parser *ps, bc_buf *b, const struct field *f, const char *name
 		for (size_t k = 0; k < n; k++) {
 			int bv;
 			if (f->kind == F_BOOL) {
-				if (value_bool(ps, &vals[k], &bv) < 0)
+				if (flt_value_bool(ps, &vals[k], &bv) < 0)
 					return;
 				vals[k].isnum = vals[k].isint = 1;
 				vals[k].i = bv;
-			} else if (value_number(ps, &vals[k], name) < 0) {
+			} else if (flt_value_number(ps, &vals[k], name) < 0) {
 				return;
 			}
 		}
@@ -1058,7 +404,7 @@ cmp_column(struct parser *ps, bc_buf *b, const struct field *f, const char *name
 	}
 	put(ps, b, op == OP_GLOB ? " GLOB ?" : op == OP_NGLOB ? " NOT GLOB ?" : " ");
 	if (op < OP_GLOB) {
-		put(ps, b, op_sql[op]);
+		put(ps, b, flt_op_sql[op]);
 		put(ps, b, " ?");
 	}
 	bind(ps, &vals[0]);
@@ -1093,14 +439,14 @@ cmp_param(struct parser *ps, bc_buf *b, const struct field *f, enum op op, struc
 {
 	put(ps, b, op == OP_NEXISTS ? "r.id NOT IN (SELECT run FROM params WHERE key = ?"
 		: "r.id IN (SELECT run FROM params WHERE key = ?");
-	arg_text(ps, f->key, f->keylen);
+	flt_arg_text(ps, f->key, f->keylen);
 	for (size_t k = 0; k < n && !vals[k].quoted; k++) {
 		/* a bare word reads as `bancada run --param` reads it */
 		struct value *v = &vals[k];
 		bc_value pv;
 		char *text = bc_strndup(v->s, v->len);
 		if (!text)
-			return oom(ps);
+			return flt_oom(ps);
 		bc_value_parse(&pv, text);
 		free(text);
 		v->isnum = pv.type == BC_VAL_INT || pv.type == BC_VAL_BOOL || pv.type == BC_VAL_FLOAT;
@@ -1117,7 +463,7 @@ cmp_param(struct parser *ps, bc_buf *b, const struct field *f, enum op op, struc
 		arg_plain_text(ps, &vals[0]);
 	} else if (op < OP_GLOB) {
 		put(ps, b, " AND value ");
-		put(ps, b, op_sql[op]);
+		put(ps, b, flt_op_sql[op]);
 		put(ps, b, " ?");
 		arg_value(ps, &vals[0]);
 		if (vals[0].isnum && (op == OP_GT || op == OP_GE))
@@ -1135,7 +481,7 @@ cmp_metric(struct parser *ps, bc_buf *b, const struct field *f, enum op op, size
 	if (op == OP_GLOB || op == OP_NGLOB)
 		return fail_op(ps, oppos, op, "a metric", "= != < <= > >= in or exists");
 	for (size_t k = 0; k < n; k++)
-		if (value_number(ps, &vals[k], "a metric") < 0)
+		if (flt_value_number(ps, &vals[k], "a metric") < 0)
 			return;
 	/*
 	 * Only (key_id, last) is indexed: other summaries are read through the
@@ -1149,14 +495,14 @@ cmp_metric(struct parser *ps, bc_buf *b, const struct field *f, enum op op, size
 	else
 		put(ps, b, "EXISTS (SELECT 1 FROM metric_summary WHERE run = r.id AND key_id = ");
 	put(ps, b, "(SELECT id FROM metric_keys WHERE key = ?)");
-	arg_text(ps, f->key, f->keylen);
+	flt_arg_text(ps, f->key, f->keylen);
 	if (op != OP_EXISTS && op != OP_NEXISTS) {
 		bc_buf_printf(b, " AND \"%s\" ", f->col);
 		if (op == OP_IN || op == OP_NIN) {
 			put(ps, b, op == OP_IN ? "IN " : "NOT IN ");
 			put_list(ps, b, vals, n, arg_number);
 		} else {
-			put(ps, b, op_sql[op]);
+			put(ps, b, flt_op_sql[op]);
 			put(ps, b, " ?");
 			arg_number(ps, &vals[0]);
 		}
@@ -1171,19 +517,19 @@ bare(struct parser *ps, const char *s, size_t len)
 	bc_buf b = BC_BUF_INIT;
 	if (memchr(s, '*', len) || memchr(s, '?', len)) {
 		put(ps, &b, "(r.name GLOB ?");
-		arg_text(ps, s, len);
+		flt_arg_text(ps, s, len);
 	} else {
 		char *low = bc_strndup(s, len);
 		if (!low)
-			return oom(ps), NULL;
+			return flt_oom(ps), NULL;
 		for (size_t k = 0; k < len; k++)
 			low[k] = (char)tolower((unsigned char)low[k]);
 		put(ps, &b, "(instr(lower(r.name), ?) > 0");
-		arg_text(ps, low, len);
+		flt_arg_text(ps, low, len);
 		free(low);
 	}
 	put(ps, &b, " OR r.id IN (SELECT run FROM tags WHERE tag = ?))");
-	arg_text(ps, s, len);
+	flt_arg_text(ps, s, len);
 	if (ps->failed) {
 		bc_buf_free(&b);
 		return NULL;
@@ -1199,7 +545,7 @@ static int
 count_term(struct parser *ps, size_t pos)
 {
 	if (++ps->terms > MAX_TERMS) {
-		fail(ps, pos, NULL, "too many terms in one filter (more than %d)", MAX_TERMS);
+		flt_fail(ps, pos, NULL, "too many terms in one filter (more than %d)", MAX_TERMS);
 		return -1;
 	}
 	return 0;
@@ -1209,7 +555,7 @@ count_term(struct parser *ps, size_t pos)
 static char *
 comparison(struct parser *ps, const struct field *f, const char *name)
 {
-	struct tok o = next(ps);
+	struct tok o = flt_next(ps);
 	enum op op = o.op;
 	struct value one, *vals = &one;
 	size_t n = 0, cap = 0;
@@ -1217,23 +563,23 @@ comparison(struct parser *ps, const struct field *f, const char *name)
 	if (o.kind != T_OP) {
 		int neg = o.kind == T_NOT;
 		if (neg)
-			o = next(ps);
-		op = is_kw(&o, "in") ? (neg ? OP_NIN : OP_IN) : (neg ? OP_NEXISTS : OP_EXISTS);
+			o = flt_next(ps);
+		op = flt_is_kw(&o, "in") ? (neg ? OP_NIN : OP_IN) : (neg ? OP_NEXISTS : OP_EXISTS);
 	}
 	if (op < OP_IN) {
-		if (parse_value(ps, &one, op_text[op]) < 0)
+		if (flt_parse_value(ps, &one, flt_op_text[op]) < 0)
 			goto done;
 		n = 1;
 	} else if (op == OP_IN || op == OP_NIN) {
-		if (peek(ps, 0)->kind != T_LPAREN) {
-			fail_tok(ps, peek(ps, 0), "expected '(' after '%s'", op_text[op]);
+		if (flt_peek(ps, 0)->kind != T_LPAREN) {
+			flt_fail_tok(ps, flt_peek(ps, 0), "expected '(' after '%s'", flt_op_text[op]);
 			goto done;
 		}
-		next(ps);
+		flt_next(ps);
 		vals = NULL;
 		for (;;) {
 			if (n >= MAX_ARGS) {
-				fail(ps, peek(ps, 0)->pos, NULL, "too many values in one filter (more than %d)",
+				flt_fail(ps, flt_peek(ps, 0)->pos, NULL, "too many values in one filter (more than %d)",
 					MAX_ARGS);
 				goto done;
 			}
@@ -1241,24 +587,24 @@ comparison(struct parser *ps, const struct field *f, const char *name)
 				cap = cap ? cap * 2 : 8;
 				void *nv = realloc(vals, cap * sizeof *vals);
 				if (!nv) {
-					oom(ps);
+					flt_oom(ps);
 					goto done;
 				}
 				vals = nv;
 			}
-			if (parse_value(ps, &vals[n], n ? "," : "(") < 0)
+			if (flt_parse_value(ps, &vals[n], n ? "," : "(") < 0)
 				goto done;
 			n++;
-			struct tok *t = peek(ps, 0);
+			struct tok *t = flt_peek(ps, 0);
 			if (t->kind == T_RPAREN)
 				break;
 			if (t->kind != T_COMMA) {
-				fail_tok(ps, t, "expected ',' or ')' after a value in the '%s' list", op_text[op]);
+				flt_fail_tok(ps, t, "expected ',' or ')' after a value in the '%s' list", flt_op_text[op]);
 				goto done;
 			}
-			next(ps);
+			flt_next(ps);
 		}
-		next(ps);
+		flt_next(ps);
 	}
 	switch (f->kind) {
 	case F_STATUS:
@@ -1295,18 +641,18 @@ done:
 static char *
 word_term(struct parser *ps)
 {
-	struct tok *t = peek(ps, 0), *n = peek(ps, 1);
+	struct tok *t = flt_peek(ps, 0), *n = flt_peek(ps, 1);
 	struct field f;
-	if (is_kw(t, "in") || is_kw(t, "exists")) {
-		fail_tok(ps, t, "expected a field name before %s", NULL);
+	if (flt_is_kw(t, "in") || flt_is_kw(t, "exists")) {
+		flt_fail_tok(ps, t, "expected a field name before %s", NULL);
 		return NULL;
 	}
-	int cmp = n->kind == T_OP || is_kw(n, "in") || is_kw(n, "exists") ||
-		(n->kind == T_NOT && (is_kw(peek(ps, 2), "in") || is_kw(peek(ps, 2), "exists")));
+	int cmp = n->kind == T_OP || flt_is_kw(n, "in") || flt_is_kw(n, "exists") ||
+		(n->kind == T_NOT && (flt_is_kw(flt_peek(ps, 2), "in") || flt_is_kw(flt_peek(ps, 2), "exists")));
 	int r = resolve_field(ps, t, &f, cmp || t->kind == T_IDENT);
 	if (r < 0)
 		return NULL;
-	struct tok w = next(ps);
+	struct tok w = flt_next(ps);
 	if (count_term(ps, w.pos) < 0)
 		return NULL;
 	if (cmp) {
@@ -1318,8 +664,8 @@ word_term(struct parser *ps)
 		return bare(ps, w.s, w.len);
 	if (f.kind == F_BOOL)
 		return bc_sprintf("%s <> 0", f.col);
-	char *what = show(ps->expr + w.pos, w.end - w.pos);
-	fail(ps, peek(ps, 0)->pos, " (= != < <= > >= ~ !~ in exists; quote a word to search names and tags)",
+	char *what = flt_show(ps->expr + w.pos, w.end - w.pos);
+	flt_fail(ps, flt_peek(ps, 0)->pos, " (= != < <= > >= ~ !~ in exists; quote a word to search names and tags)",
 		"expected an operator after %s", what ? what : "?");
 	free(what);
 	return NULL;
@@ -1328,44 +674,44 @@ word_term(struct parser *ps)
 static char *
 parse_primary(struct parser *ps)
 {
-	struct tok *t = peek(ps, 0);
+	struct tok *t = flt_peek(ps, 0);
 	if (t->kind == T_WORD || t->kind == T_IDENT)
 		return word_term(ps);
 	if (t->kind == T_STRING) {
-		struct tok w = next(ps);
+		struct tok w = flt_next(ps);
 		return count_term(ps, w.pos) < 0 ? NULL : bare(ps, w.s, w.len);
 	}
 	if (t->kind == T_LPAREN) {
-		struct tok open = next(ps);
+		struct tok open = flt_next(ps);
 		if (++ps->depth > MAX_DEPTH) {
-			fail(ps, open.pos, NULL, "too deeply nested (more than %d levels)", MAX_DEPTH);
+			flt_fail(ps, open.pos, NULL, "too deeply nested (more than %d levels)", MAX_DEPTH);
 			return NULL;
 		}
 		char *x = parse_or(ps);
 		ps->depth--;
 		if (!x)
 			return NULL;
-		t = peek(ps, 0);
+		t = flt_peek(ps, 0);
 		if (t->kind != T_RPAREN) {
-			char *what = describe(ps, t), tail[160];
+			char *what = flt_describe(ps, t), tail[160];
 			snprintf(tail, sizeof tail, " to close the '(' at column %d (found %s)",
-				utf8_column(ps->expr, open.pos), what ? what : "?");
-			fail(ps, t->pos, tail, "expected ')'");
+				flt_utf8_column(ps->expr, open.pos), what ? what : "?");
+			flt_fail(ps, t->pos, tail, "expected ')'");
 			free(what);
 			free(x);
 			return NULL;
 		}
-		next(ps);
+		flt_next(ps);
 		return x;
 	}
 	if (t->kind == T_OP) {
-		fail_tok(ps, t, "expected a field name before %s", NULL);
+		flt_fail_tok(ps, t, "expected a field name before %s", NULL);
 	} else if (ps->has_last) {
-		char *l = describe(ps, &ps->last);
-		fail_tok(ps, t, "expected a term after %s", l ? l : "?");
+		char *l = flt_describe(ps, &ps->last);
+		flt_fail_tok(ps, t, "expected a term after %s", l ? l : "?");
 		free(l);
 	} else {
-		fail_tok(ps, t, "expected a term%s", "");
+		flt_fail_tok(ps, t, "expected a term%s", "");
 	}
 	return NULL;
 }
@@ -1373,11 +719,11 @@ parse_primary(struct parser *ps)
 static char *
 parse_unary(struct parser *ps)
 {
-	if (peek(ps, 0)->kind != T_NOT)
+	if (flt_peek(ps, 0)->kind != T_NOT)
 		return parse_primary(ps);
-	struct tok t = next(ps);
+	struct tok t = flt_next(ps);
 	if (++ps->depth > MAX_DEPTH) {
-		fail(ps, t.pos, NULL, "too deeply nested (more than %d levels)", MAX_DEPTH);
+		flt_fail(ps, t.pos, NULL, "too deeply nested (more than %d levels)", MAX_DEPTH);
 		return NULL;
 	}
 	char *x = parse_unary(ps);
@@ -1387,7 +733,7 @@ parse_unary(struct parser *ps)
 	char *r = bc_sprintf("NOT COALESCE(%s, 0)", x);
 	free(x);
 	if (!r)
-		oom(ps);
+		flt_oom(ps);
 	return r;
 }
 
@@ -1420,15 +766,15 @@ parse_list(struct parser *ps, int is_or)
 			void *nv = realloc(v, cap * sizeof *v);
 			if (!nv) {
 				free(x);
-				oom(ps);
+				flt_oom(ps);
 				goto done;
 			}
 			v = nv;
 		}
 		v[n++] = x;
-		enum tok_kind k = peek(ps, 0)->kind;
+		enum tok_kind k = flt_peek(ps, 0)->kind;
 		if (k == (is_or ? T_OR : T_AND))
-			next(ps);
+			flt_next(ps);
 		else if (is_or || (k != T_WORD && k != T_STRING && k != T_IDENT && k != T_LPAREN &&
 				k != T_NOT))
 			break;
@@ -1478,18 +824,18 @@ bc_filter_compile(bc_project *p, const char *expr, bc_filter_sql *out, int *errp
 	ps.out = out;
 	ps.now = bc_now_ms();
 	if (!(ps.buf = bc_strdup(ps.expr))) {
-		oom(&ps);
-	} else if (peek(&ps, 0)->kind == T_EOF) {
+		flt_oom(&ps);
+	} else if (flt_peek(&ps, 0)->kind == T_EOF) {
 		if (!ps.failed && !(sql = bc_strdup("1")))
-			oom(&ps);
+			flt_oom(&ps);
 	} else if ((sql = parse_or(&ps)) && !ps.failed) {
-		struct tok *t = peek(&ps, 0);
+		struct tok *t = flt_peek(&ps, 0);
 		if (t->kind == T_RPAREN)
-			fail(&ps, t->pos, NULL, "unexpected ')' (no '(' to close)");
+			flt_fail(&ps, t->pos, NULL, "unexpected ')' (no '(' to close)");
 		else if (t->kind == T_OP)
-			fail_tok(&ps, t, "expected a field name before %s", NULL);
+			flt_fail_tok(&ps, t, "expected a field name before %s", NULL);
 		else if (t->kind != T_EOF)
-			fail_tok(&ps, t, "unexpected %s", NULL);
+			flt_fail_tok(&ps, t, "unexpected %s", NULL);
 	}
 	free(ps.buf);
 	if (ps.failed || !sql) {

@@ -32,7 +32,9 @@ deps() {
 build() {
 	[ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 	mkdir -p "$dir"
-	( cd "$dir" && { [ -f Makefile ] || ../configure -q; } && ./config.status --recheck >/dev/null && ./config.status >/dev/null && make -s -j"$(nproc)" >/dev/null )
+	# configure lists the shell tests, so an existing build dir is re-checked to pick up new ones
+	( cd "$dir" && if [ -f Makefile ]; then ./config.status --recheck >/dev/null 2>&1 && ./config.status >/dev/null; \
+		else ../configure -q; fi && make -s -j"$(nproc)" >/dev/null )
 }
 
 case $what in
