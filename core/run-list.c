@@ -67,11 +67,17 @@ sort_term(bc_project *p, bc_buf *sql, const char *field, int desc, char ***binds
 		return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
 			"cannot sort by '%s': use started, ended, duration, name, status, id, commit, "
 			"params.KEY or metrics.KEY[.min|max|first|last|count]", field);
-	/* missing values sort last either way */
-	bc_buf_printf(sql, "%s(%s) IS NULL, %s %s", sql->len ? ", " : "", expr, expr,
-		desc ? "DESC" : "ASC");
+	/* missing values sort last either way; columns that are never NULL sort
+	 * plainly so that SQLite can walk their index */
+	int never_null = !strcmp(field, "started") || !strcmp(field, "name") || !strcmp(field, "id") ||
+		!strcmp(field, "status");
+	if (never_null)
+		bc_buf_printf(sql, "%s%s %s", sql->len ? ", " : "", expr, desc ? "DESC" : "ASC");
+	else
+		bc_buf_printf(sql, "%s(%s) IS NULL, %s %s", sql->len ? ", " : "", expr, expr,
+			desc ? "DESC" : "ASC");
 	/* the expression appears twice: bind its key twice */
-	if (strchr(expr, '?')) {
+	if (strchr(expr, '?') && !never_null) {
 		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
 		(*binds)[*nb] = bc_strdup((*binds)[*nb - 1]);
 		(*nb)++;

@@ -32,7 +32,7 @@ static const char *const migrations[] = {
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" src_tool TEXT, src_path TEXT, src_id TEXT,"
 	" bad_lines INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX runs_started ON runs(started_ms);"
+	"CREATE INDEX runs_started ON runs(started_ms, id);"
 	"CREATE INDEX runs_status ON runs(status);"
 	"CREATE UNIQUE INDEX runs_source ON runs(src_tool, src_path, src_id) WHERE src_tool IS NOT NULL;"
 	"CREATE TABLE params("
