@@ -39,7 +39,10 @@ build() {
 
 case $what in
 deps) EXTRA_PKGS=$TEST_PKGS deps ;;
-demo) deps && build && exec "$dir/bancada" demo ;;
+demo) deps && build
+	# the shipped plugins, straight from the build and source trees (no install needed)
+	export BANCADA_PLUGIN_PATH="$PWD/$dir/plugins/.libs:$PWD/plugins${BANCADA_PLUGIN_PATH:+:$BANCADA_PLUGIN_PATH}"
+	exec "$dir/bancada" demo ;;
 test) EXTRA_PKGS=$TEST_PKGS deps && build && cd "$dir" && make -s -j"$(nproc)" check ;;
 *) echo "usage: share/setup.sh demo|test|deps [BUILD_DIR]" >&2; exit 2 ;;
 esac

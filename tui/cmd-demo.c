@@ -88,8 +88,28 @@ fake_run(bc_project *p, const char *dir, int idx, double lr, int batch, const ch
 			bc_ingest_add(in, "val_loss", s, loss * 1.08 + 0.02 * noise(&seed), t0 + s * 1000);
 			bc_ingest_add(in, "val_acc", s, acc - 0.02, t0 + s * 1000);
 		}
+		if (s % 5 == 0) {
+			/* resource usage as `bancada run` samples it (sys/ series) */
+			bc_ingest_add(in, "sys/cpu_percent", s / 5, 180.0 + 15.0 * noise(&seed), t0 + s * 1000);
+			bc_ingest_add(in, "sys/rss_mb", s / 5, 900.0 + s * 0.8 + 20.0 * noise(&seed), t0 + s * 1000);
+		}
 		if (log && s % 10 == 9)
 			fprintf(log, "epoch %d/%d  step=%d loss=%.4f val_acc=%.4f\n", s / 10 + 1, steps / 10, s, loss, acc - 0.02);
+	}
+	/* a 3-class confusion matrix on the validation set, as a training script would write it */
+	if (!fail) {
+		char cpath[4200];
+		snprintf(cpath, sizeof cpath, "%s/confusion.json", bc_project_run_dir(p, id));
+		FILE *cf = fopen(cpath, "we");
+		if (cf) {
+			double q = 1.0 - 2.3 * exp(-speed * 3.0) / 2.5;
+			int d = (int)(100 * (q < 0.3 ? 0.3 : q));
+			fprintf(cf, "{\"labels\": [\"cat\", \"dog\", \"bird\"], \"matrix\": "
+				"[[%d, %d, %d], [%d, %d, %d], [%d, %d, %d]]}\n",
+				d, (100 - d) / 2, (100 - d) - (100 - d) / 2, (100 - d) / 3, d, (100 - d) - (100 - d) / 3,
+				(100 - d) / 2, (100 - d) - (100 - d) / 2, d);
+			fclose(cf);
+		}
 	}
 	if (log) {
 		if (fail)
