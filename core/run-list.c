@@ -33,9 +33,12 @@ split_metric(const char *field, char *key, size_t size, const char **col)
 	return 0;
 }
 
-/* Append one ORDER BY term for `field`; text binds are collected in binds. */
+/* Append one ORDER BY term for `field`. Params and metrics are LEFT JOINed
+ * once each (alias jN, keys bound in `binds`), so sorting 100k runs by a
+ * metric is one join, not a correlated subquery per run. */
 static int
-sort_term(bc_project *p, bc_buf *sql, const char *field, int desc, char ***binds, size_t *nb)
+sort_term(bc_project *p, bc_buf *sql, bc_buf *joins, int *njoin, const char *field, int desc,
+	char ***binds, size_t *nb)
 {
 	static const struct { const char *name, *expr; } cols[] = {
 		{ "started", "r.started_ms" }, { "ended", "r.ended_ms" }, { "name", "r.name" },
@@ -50,23 +53,30 @@ sort_term(bc_project *p, bc_buf *sql, const char *field, int desc, char ***binds
 	for (int i = 0; cols[i].name; i++)
 		if (!strcmp(field, cols[i].name))
 			snprintf(expr, sizeof expr, "%s", cols[i].expr);
+	const char *key = NULL;
+	char mkey[512];
 	if (!expr[0] && !strncmp(field, "params.", 7) && field[7]) {
-		snprintf(expr, sizeof expr, "(SELECT value FROM params WHERE run=r.id AND key=?)");
-		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
-		(*binds)[(*nb)++] = bc_strdup(field + 7);
+		int j = (*njoin)++;
+		bc_buf_printf(joins, " LEFT JOIN params j%d ON j%d.run=r.id AND j%d.key=?", j, j, j);
+		snprintf(expr, sizeof expr, "j%d.value", j);
+		key = field + 7;
 	} else if (!expr[0] && !strncmp(field, "metrics.", 8) && field[8]) {
-		char key[512];
 		const char *col;
-		split_metric(field, key, sizeof key, &col);
-		snprintf(expr, sizeof expr, "(SELECT s.%s FROM metric_summary s WHERE s.run=r.id AND "
-			"s.key_id=(SELECT id FROM metric_keys WHERE key=?))", col);
-		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
-		(*binds)[(*nb)++] = bc_strdup(key);
+		split_metric(field, mkey, sizeof mkey, &col);
+		int j = (*njoin)++;
+		bc_buf_printf(joins, " LEFT JOIN metric_summary j%d ON j%d.run=r.id AND "
+			"j%d.key_id=(SELECT id FROM metric_keys WHERE key=?)", j, j, j);
+		snprintf(expr, sizeof expr, "j%d.%s", j, col);
+		key = mkey;
 	}
 	if (!expr[0])
 		return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
 			"cannot sort by '%s': use started, ended, duration, name, status, id, commit, "
 			"params.KEY or metrics.KEY[.min|max|first|last|count]", field);
+	if (key) {
+		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
+		(*binds)[(*nb)++] = bc_strdup(key);
+	}
 	/* missing values sort last either way; columns that are never NULL sort
 	 * plainly so that SQLite can walk their index */
 	int never_null = !strcmp(field, "started") || !strcmp(field, "name") || !strcmp(field, "id") ||
@@ -76,12 +86,6 @@ sort_term(bc_project *p, bc_buf *sql, const char *field, int desc, char ***binds
 	else
 		bc_buf_printf(sql, "%s(%s) IS NULL, %s %s", sql->len ? ", " : "", expr, expr,
 			desc ? "DESC" : "ASC");
-	/* the expression appears twice: bind its key twice */
-	if (strchr(expr, '?') && !never_null) {
-		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
-		(*binds)[*nb] = bc_strdup((*binds)[*nb - 1]);
-		(*nb)++;
-	}
 	return 0;
 }
 
@@ -89,9 +93,10 @@ int
 bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
 {
 	bc_filter_sql f = { 0 };
-	bc_buf sql = BC_BUF_INIT, order = BC_BUF_INIT;
+	bc_buf sql = BC_BUF_INIT, order = BC_BUF_INIT, joins = BC_BUF_INIT;
 	char **binds = NULL;
 	size_t nb = 0;
+	int njoin = 0;
 	int rc = -1, errpos = -1;
 	sqlite3_stmt *st = NULL;
 	memset(out, 0, sizeof *out);
@@ -112,32 +117,25 @@ bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
 		int desc = 0;
 		if (*tok == '-' || *tok == '+')
 			desc = *tok++ == '-';
-		if (sort_term(p, &order, tok, desc, &binds, &nb) < 0) {
+		if (sort_term(p, &order, &joins, &njoin, tok, desc, &binds, &nb) < 0) {
 			free(copy);
 			goto done;
 		}
 	}
 	free(copy);
-	bc_buf_printf(&sql, "SELECT r.id FROM runs r WHERE %s%s ORDER BY %s, r.id DESC",
-		q->include_deleted ? "1" : "r.deleted=0", "", order.data);
-	if (f.where) {
-		bc_buf tmp = BC_BUF_INIT;
-		bc_buf_printf(&tmp, "SELECT r.id FROM runs r WHERE %s AND (%s) ORDER BY %s, r.id DESC",
-			q->include_deleted ? "1" : "r.deleted=0", f.where, order.data);
-		bc_buf_free(&sql);
-		sql = tmp;
-	}
+	bc_buf_printf(&sql, "SELECT r.id FROM runs r%s WHERE %s AND (%s) ORDER BY %s, r.id DESC",
+		joins.data ? joins.data : "", q->include_deleted ? "1" : "r.deleted=0",
+		f.where ? f.where : "1", order.data);
 	if (q->limit > 0)
 		bc_buf_printf(&sql, " LIMIT %lld", (long long)q->limit);
 	if (bc_prepare(p, &st, sql.data) < 0)
 		goto done;
+	/* placeholders in text order: the joins' keys, then the filter's values */
 	int idx = 1;
-	if (f.where) {
-		bc_filter_bind(st, &f, 1);
-		idx += (int)f.nargs;
-	}
 	for (size_t i = 0; i < nb; i++)
 		sqlite3_bind_text(st, idx++, binds[i], -1, SQLITE_STATIC);
+	if (f.where)
+		bc_filter_bind(st, &f, idx);
 	size_t cap = 0;
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -157,6 +155,7 @@ done:
 	bc_filter_sql_clear(&f);
 	bc_buf_free(&sql);
 	bc_buf_free(&order);
+	bc_buf_free(&joins);
 	bc_strv_free(binds, nb);
 	return rc;
 }
