@@ -41,6 +41,7 @@
 	_(RUNS, DIFF, "diff", "Diff two marked runs (or the run and its predecessor)") \
 	_(RUNS, PLOT, "plot", "Plot metrics of the marked runs (or this run)") \
 	_(RUNS, DELETE, "delete", "Delete the run (asks to type yes)") \
+	_(RUNS, BUNDLE_CREATE, "bundle-create", "Package the run's outputs into a bundle") \
 	_(PAGER, FOLLOW, "follow", "Follow the log of a live run") \
 	_(PAGER, TOGGLE_ALL, "toggle-all-rows", "Show all rows / only differing rows") \
 	_(PLOT, TOGGLE_X, "toggle-x", "x axis: step or wall time") \

@@ -98,6 +98,8 @@ int config_save_view(const char *name, char *err, size_t errsize);
 
 /* ---- view-plugin.c: plugin views, `:plugin NAME`, plugin keys ---- */
 void tui_plugins_init(void);
+/* Bundle a run's declared outputs (the `b` key); status line says where. 0 or -1. */
+int tui_bundle_create(const char *run_id);
 int tui_plugin_command(int argc, char **argv, char *err, size_t errsize);
 
 /* ---- prompt.c ---- */

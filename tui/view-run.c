@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "tui.h"
 
@@ -368,8 +369,33 @@ build_data(struct run_priv *r)
 static void
 build_bundles(struct run_priv *r)
 {
-	tlines_add(&r->lines, COLOR_DIM, 0, "Bundles made from this run are listed here once built.", 54);
-	tlines_addf(&r->lines, COLOR_DIM, 0, "Build one with: bancada bundle create %.*s", tui.short_len, r->id);
+	bc_bundle_info *list = NULL;
+	size_t n = 0, mine = 0;
+	if (bc_bundle_list(tui.p, &list, &n) < 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const bc_bundle_info *b = &list[i];
+		if (!b->run_id || strcmp(b->run_id, r->id))
+			continue;
+		if (!mine++)
+			tlines_add(&r->lines, COLOR_SECTION, 1, "Bundles made from this run", 26);
+		char when[32] = "-";
+		time_t t = (time_t)(b->bundled_ms / 1000);
+		struct tm tm;
+		if (b->bundled_ms > 0 && localtime_r(&t, &tm))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+		tlines_addf(&r->lines, COLOR_DEFAULT, 0, "  %s@%s  %s  %zu files  %.1f MB  %s",
+			b->name ? b->name : "?", b->version ? b->version : "?", b->format, b->nfiles,
+			(double)b->size / 1e6, when);
+		tlines_addf(&r->lines, COLOR_DIM, 0, "    %s", b->path ? b->path : "");
+		tlines_addf(&r->lines, COLOR_DIM, 0, "    sha256 %.16s...  (bancada bundle verify %s@%s)", b->sha256,
+			b->name ? b->name : "?", b->version ? b->version : "?");
+	}
+	bc_bundle_list_free(list, n);
+	if (!mine) {
+		tlines_add(&r->lines, COLOR_DIM, 0, "No bundle has been made from this run yet.", 42);
+		tlines_addf(&r->lines, COLOR_DIM, 0, "Build one with: bancada bundle create %.*s", tui.short_len, r->id);
+	}
 }
 
 static void
@@ -493,6 +519,10 @@ run_request(struct view *v, enum request req)
 		v->dirty = 1;
 		return REQ_NONE;
 	case REQ_ENTER:
+		return REQ_NONE;
+	case REQ_BUNDLE_CREATE:
+		if (tui_bundle_create(r->id) == 0 && r->tab == TAB_BUNDLES)
+			set_tab(v, TAB_BUNDLES);   /* rebuild the list */
 		return REQ_NONE;
 	case REQ_NEXT_DIFF:
 	case REQ_PREV_DIFF: {
