@@ -227,6 +227,7 @@ main_loop(void)
 		double t = now_ms();
 		if (key == KEY_NONE || t - last_tick >= (double)tui.opt.refresh_interval) {
 			last_tick = t;
+			auto_import_tick();
 			view_tick_all();
 			if (key == KEY_NONE)
 				continue;
@@ -302,6 +303,7 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return fallback_ls(ctx, why);
 	}
 	config_load_all();
+	auto_import_start();
 	tui_plugins_init();      /* plugin views and their keys (view-plugin.c) */
 	const char *f = getenv("BANCADA_TUI_FILTER");
 	if (f) {
@@ -320,6 +322,7 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	if (status_after_config[0] && !tui.status[0])
 		memcpy(tui.status, status_after_config, sizeof tui.status);
 	main_loop();
+	auto_import_stop();
 	view_close_all();
 	display_done();
 	keys_free();

@@ -22,7 +22,8 @@
 	_(plot_markers, "plot-markers", OPT_BOOL, "no", 0, 1, "Plot with one marker per run") \
 	_(follow, "follow", OPT_BOOL, "yes", 0, 1, "Logs of live runs follow by default") \
 	_(log_max_bytes, "log-max-bytes", OPT_INT, "16777216", 4096, 1073741824, "Bytes of a log the pager reads") \
-	_(diff_context, "diff-context", OPT_INT, "3", 0, 100, "Context lines in the log diff")
+	_(diff_context, "diff-context", OPT_INT, "3", 0, 100, "Context lines in the log diff") \
+	_(import_auto, "import.auto", OPT_STR, "", 0, 0, "Re-import on open, in the background: mlflow:PATH dvc[:REPO] ...")
 
 enum opt_type { OPT_INT, OPT_BOOL, OPT_STR };
 struct tui_options {
@@ -100,6 +101,10 @@ int config_save_view(const char *name, char *err, size_t errsize);
 void tui_plugins_init(void);
 /* Bundle a run's declared outputs (the `b` key); status line says where. 0 or -1. */
 int tui_bundle_create(const char *run_id);
+/* import.auto (auto-import.c): start after the config is read; tick from the main loop. */
+void auto_import_start(void);
+void auto_import_tick(void);
+void auto_import_stop(void);
 int tui_plugin_command(int argc, char **argv, char *err, size_t errsize);
 
 /* ---- prompt.c ---- */
