@@ -145,6 +145,25 @@ diff_env(struct diff_out *d, const bc_run *a, const bc_run *b)
 	}
 }
 
+/* Data inputs and outputs (sorted by path), compared by content hash. */
+static void
+diff_data(struct diff_out *d, const char *what, const bc_kv *a, size_t na, const bc_kv *b, size_t nb)
+{
+	size_t i = 0, j = 0;
+	char key[600], ha[16], hb[16];
+	while (i < na || j < nb) {
+		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i].key, b[j].key);
+		snprintf(key, sizeof key, "%s %s", what, c <= 0 ? a[i].key : b[j].key);
+		if (c <= 0)
+			snprintf(ha, sizeof ha, "%.12s", a[i].value ? a[i].value : "-");
+		if (c >= 0)
+			snprintf(hb, sizeof hb, "%.12s", b[j].value ? b[j].value : "-");
+		row(d, key, c <= 0 ? ha : NULL, c >= 0 ? hb : NULL, NULL);
+		if (c <= 0) i++;
+		if (c >= 0) j++;
+	}
+}
+
 static void
 outcome(char *buf, size_t size, const bc_run *r)
 {
@@ -248,6 +267,9 @@ diff_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	if (!same_patch && !strcmp(sa, sb))
 		strcat(sb, " (different patch)");
 	row(&d, "worktree", sa, sb, NULL);
+	begin(&d, "data");
+	diff_data(&d, "input", a->inputs, a->ninputs, b->inputs, b->ninputs);
+	diff_data(&d, "output", a->outputs, a->noutputs, b->outputs, b->noutputs);
 	diff_env(&d, a, b);
 	if (code && !json) {
 		if (a->git_commit && b->git_commit && strcmp(a->git_commit, b->git_commit)) {

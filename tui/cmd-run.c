@@ -63,11 +63,15 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		{ "no-git", no_argument, NULL, 'G' },
 		{ "sample", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "input", required_argument, NULL, 'I' },
+		{ "output", required_argument, NULL, 'O' },
+		{ "add-outputs", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	extern const struct bc_cmd cmd_run;
 	const char *tags[MAX_OPT + 1] = { 0 }, *kv[MAX_OPT + 1] = { 0 }, *files[MAX_OPT + 1] = { 0 };
-	int ntags = 0, nkv = 0, nfiles = 0, c;
+	const char *inputs[MAX_OPT + 1] = { 0 }, *outputs[MAX_OPT + 1] = { 0 };
+	int ntags = 0, nkv = 0, nfiles = 0, nin = 0, nout = 0, add_outputs = 0, c;
 	struct record_opts ro = { 0 };
 	ro.scalars = 1;
 	ro.sample_ms = 5000;
@@ -92,6 +96,9 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		case 'G': nr.capture_git = 0; break;
 		case 's': ro.sample_ms = (int)(atof(optarg) * 1000); break;
 		case 'q': ro.quiet = 1; break;
+		case 'I': if (nin < MAX_OPT) inputs[nin++] = optarg; break;
+		case 'O': if (nout < MAX_OPT) outputs[nout++] = optarg; break;
+		case 'U': add_outputs = 1; break;
 		default: return cmd_usage(&cmd_run, NULL);
 		}
 	}
@@ -146,18 +153,32 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (rc == 0 && argv_par)
 		rc = argv_params(ctx->p, id, cmdv);
+	/* data lineage: the state of every tracked path now, and what the run reads */
+	if (rc == 0)
+		rc = bc_data_run_snapshot(ctx->p, id);
+	for (int i = 0; i < nin && rc == 0; i++)
+		rc = bc_data_run_io(ctx->p, id, 0, inputs[i], 0);
 	if (rc < 0) {
 		cmd_project_error(ctx->p);
 		bc_run_finish(ctx->p, id, BC_RUN_FAILED, -1, 0);
 		return EXIT_ERR;
 	}
 	ro.argv = cmdv;
-	return record_run(ctx->p, id, &ro);
+	int status = record_run(ctx->p, id, &ro);
+	/* what it wrote, hashed (and cached with --add-outputs) once it is done */
+	for (int i = 0; i < nout; i++) {
+		if (access(outputs[i], F_OK) != 0)
+			cmd_error("output %s was not written by the command (recorded without a hash)", outputs[i]);
+		if (bc_data_run_io(ctx->p, id, 1, outputs[i], add_outputs) < 0)
+			cmd_error("output %s not recorded: %s", outputs[i], bc_errmsg(ctx->p));
+	}
+	return status;
 }
 
 const struct bc_cmd cmd_run = {
 	.name = "run",
 	.usage = "[-n NAME] [-t TAG]... [-m NOTE] [-p KEY=VALUE]... [--params FILE] [-e EXPERIMENT]\n"
+		"           [--input PATH]... [--output PATH]... [--add-outputs]\n"
 		"           [--shell] [--no-scalars] [--no-argv-params] [--no-git] [--sample SECS] [-q] -- CMD [ARGS...]",
 	.summary = "Run a command and record it: output, metrics, params, git state, exit status",
 	.flags = CMD_NEEDS_PROJECT,
