@@ -372,6 +372,8 @@ bc_bundle_create(bc_project *p, const bc_bundle_create_options *o, bc_bundle_inf
 	out->created_ms = created_ms;
 	out->bundled_ms = bc_now_ms();
 	rc = bundle_register(p, out);
+	if (rc < 0)
+		bc_bundle_info_clear(out);
 done:
 	bundle_locale_leave(&loc);
 	if (fd >= 0)

@@ -277,11 +277,20 @@ cache_quarantine(bc_project *p, const char *hex)
 int
 cache_lock(bc_project *p, int exclusive, int *fd_out)
 {
-	char *path = bc_sprintf("%s/cache/lock", bc_project_dir(p));
+	return data_lock(p, "cache/lock", exclusive, fd_out);
+}
+
+int
+data_lock(bc_project *p, const char *name, int exclusive, int *fd_out)
+{
+	char *path = bc_sprintf("%s/%s", bc_project_dir(p), name);
 	if (!path)
 		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
-	char *dir = cache_dir(p);
-	bc_mkdir_p(dir, 0755);
+	char *dir = bc_strdup(path);
+	if (dir && strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	if (dir)
+		bc_mkdir_p(dir, 0755);
 	free(dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -304,7 +313,8 @@ cache_lock(bc_project *p, int exclusive, int *fd_out)
 		if (waited >= limit) {
 			close(fd);
 			return bc_error_set(p, BC_ERR_PROJECT, BC_EBUSY,
-				"the data cache is busy (a `bancada data gc` or add is running): try again when it finishes");
+				"the data %s is busy (another `bancada data` command holds %s): try again when it finishes",
+				strncmp(name, "cache", 5) ? "workspace" : "cache", name);
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);

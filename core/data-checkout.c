@@ -307,7 +307,7 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 {
 	struct co c = { .p = p, .out = out, .opts = opts };
 	data_ptrs all = { 0 }, sel = { 0 };
-	int lock = -1;
+	int lock = -1, wslock = -1;
 	c.force = opts && opts->force;
 	c.mode = opts && opts->link >= 0 ? opts->link : data_config_link(p);
 	int rc = rev ? data_git_pointers(p, rev, &all) : data_ws_pointers(p, &all);
@@ -315,6 +315,9 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 		rc = data_select(p, &all, paths, n, &sel);
 	if (rc == 0 && !(c.ptr_refused = calloc(sel.n + 1, sizeof *c.ptr_refused)))
 		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	/* one checkout at a time writes the workspace (temps have fixed names) */
+	if (rc == 0)
+		rc = data_lock(p, "tmp/checkout.lock", 1, &wslock);
 	if (rc == 0)
 		rc = cache_lock(p, 0, &lock);
 	if (rc == 0)
@@ -350,6 +353,7 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 	free(c.ptr_refused);
 	data_stat_free(c.sc);
 	cache_unlock(lock);
+	cache_unlock(wslock);
 	data_ptrs_clear(&all);
 	data_ptrs_clear(&sel);
 	return rc;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,7 @@ struct ring {
 	size_t len[NBUF];
 	int full[NBUF];
 	int eof, err, out_fd;
+	off_t written;
 };
 
 static void *
@@ -88,6 +90,13 @@ writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&r->mu);
 		int e = r->err ? 0 : write_all(r->out_fd, r->buf[i], r->len[i]);
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* start writeback now, so the final fsync has little left to do
+		 * (fails harmlessly on pipes) */
+		if (!e)
+			sync_file_range(r->out_fd, r->written, (off_t)r->len[i], SYNC_FILE_RANGE_WRITE);
+#endif
+		r->written += (off_t)r->len[i];
 		pthread_mutex_lock(&r->mu);
 		if (e && !r->err)
 			r->err = e;

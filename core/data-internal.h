@@ -44,6 +44,8 @@ int cache_quarantine(bc_project *p, const char *hex);
 /* Kernel-released lock on .bancada/cache/lock (flock), waiting up to 10 s. */
 int cache_lock(bc_project *p, int exclusive, int *fd_out);
 void cache_unlock(int fd);
+/* Same for another lock file under .bancada/ (e.g. "tmp/checkout.lock"). */
+int data_lock(bc_project *p, const char *name, int exclusive, int *fd_out);
 /* Write object `hex` as dirfd/name atomically in link mode `mode`; verifies
  * copies. With `defer`, stop at the unsynced temp `.NAME.bctmp` (the caller
  * syncs and renames). Returns 0, 1 if the object is corrupt (quarantined),

@@ -354,8 +354,12 @@ int
 imp_doc_parse(struct imp_doc *d, const char *text, size_t len, int json, char *err, size_t errsize)
 {
 	memset(d, 0, sizeof *d);
-	if (!json)
-		return parse_yaml(d, text, len, err, errsize);
+	if (!json) {
+		if (parse_yaml(d, text, len, err, errsize) == 0)
+			return 0;
+		imp_doc_clear(d);       /* whatever was read before the error */
+		return -1;
+	}
 	json_error_t je;
 	/* DVCLive writes NaN as the bare token NaN, which strict JSON rejects:
 	 * YAML flow syntax reads it (as a plain scalar) so fall back to that. */

@@ -212,6 +212,9 @@ load_runs(struct db_import *d)
 			}
 		if (!r->experiment)
 			imp_set(&r->experiment, exp);
+		/* a renamed or deleted experiment changes its runs */
+		r->quick = imp_hash_u64(imp_hash(r->quick, r->experiment ? r->experiment : "", r->experiment ?
+			strlen(r->experiment) : 0), (uint64_t)r->deleted);
 		if (txt(st, 7) && *txt(st, 7))
 			imp_set(&r->user, txt(st, 7));
 		if (txt(st, 8) && *txt(st, 8))

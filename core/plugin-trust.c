@@ -290,7 +290,7 @@ bc_plugin_hash(const bc_plugin_info *pi, char out[65], char **why)
 		close(fd);
 		return rc;
 	}
-	/* external: the manifest plus every file of the plugin's directory its argv names */
+	/* external: the manifest plus the files its argv names */
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
@@ -301,8 +301,9 @@ bc_plugin_hash(const bc_plugin_info *pi, char out[65], char **why)
 	for (size_t i = 0; !rc && i < pi->argc; i++) {
 		char *a = bc_plugin_expand(pi->argv[i], pi->dir, "", "", "");
 		struct stat st;
-		if (a && !strncmp(a, pi->dir, dl) && a[dl] == '/' && stat(a, &st) == 0 &&
-		    S_ISREG(st.st_mode))
+		/* files it runs: existing files among the arguments, and the command beside the manifest */
+		int inside = a && !strncmp(a, pi->dir, dl) && a[dl] == '/';
+		if (a && a[0] == '/' && (i > 0 || inside) && stat(a, &st) == 0 && S_ISREG(st.st_mode))
 			rc = hash_file_into(ctx, a, w);
 		free(a);
 	}

@@ -20,6 +20,13 @@ BC_PLUGIN_DEFINE_ABI;
 
 #define MAX_KEYS 64
 #define MAX_AXES 12
+#define MAX_CATS 16
+
+/* A param whose values are strings (optimizer = adam, sgd): plotted by index. */
+struct cats {
+	char *v[MAX_CATS];
+	int n, numeric;
+};
 
 struct hp {
 	const struct bc_host_api *api;
@@ -27,6 +34,7 @@ struct hp {
 	size_t nruns;
 	char *params[MAX_KEYS], *metrics[MAX_KEYS];
 	int nparams, nmetrics, param, metric, stat, parallel, goal_min;
+	struct cats cats[MAX_KEYS];
 };
 
 static const char *const stats[] = { "last", "min", "max" };
@@ -49,7 +57,7 @@ cmp_str(const void *a, const void *b)
 }
 
 static int
-find(char **v, int n, const char *k)
+find(char *const *v, int n, const char *k)
 {
 	for (int i = 0; k && i < n; i++)
 		if (!strcmp(v[i], k))
@@ -64,12 +72,46 @@ default_goal_min(const char *metric)
 		strstr(metric, "mae") || strstr(metric, "perplexity"));
 }
 
-/* Whether a param takes more than one numeric value across the runs. */
+/* Collect the string values of every param (sorted), to plot them by index. */
+static void
+collect_categories(struct hp *s, bc_host *h)
+{
+	for (int i = 0; i < s->nparams; i++) {
+		struct cats *c = &s->cats[i];
+		char field[512], text[256];
+		double v;
+		snprintf(field, sizeof field, "params.%s", s->params[i]);
+		for (size_t r = 0; r < s->nruns; r++) {
+			if (s->api->run_field_num(h, s->runs[r], field, &v) == 0) {
+				c->numeric = 1;
+				continue;
+			}
+			if (s->api->run_field(h, s->runs[r], field, text, sizeof text) != 0 || !*text ||
+			    c->n >= MAX_CATS || find(c->v, c->n, text) >= 0)
+				continue;
+			c->v[c->n++] = strdup(text);
+		}
+		qsort(c->v, (size_t)c->n, sizeof *c->v, cmp_str);
+	}
+}
+
+/* The categories of a string-valued param, or NULL for a numeric one. */
+static const struct cats *
+categories(struct hp *s, const char *key)
+{
+	int i = find(s->params, s->nparams, key);
+	return i >= 0 && !s->cats[i].numeric && s->cats[i].n ? &s->cats[i] : NULL;
+}
+
+/* Whether a param takes more than one value across the runs. */
 static int
 varies(struct hp *s, bc_host *h, const char *key)
 {
 	char field[512];
 	double first = NAN, v;
+	const struct cats *c = categories(s, key);
+	if (c)
+		return c->n > 1;
 	snprintf(field, sizeof field, "params.%s", key);
 	for (size_t r = 0; r < s->nruns; r++) {
 		if (s->api->run_field_num(h, s->runs[r], field, &v) != 0 || !isfinite(v))
@@ -98,6 +140,7 @@ hp_open(const struct bc_host_api *api, bc_host *h)
 	}
 	qsort(s->params, (size_t)s->nparams, sizeof *s->params, cmp_str);
 	qsort(s->metrics, (size_t)s->nmetrics, sizeof *s->metrics, cmp_str);
+	collect_categories(s, h);
 	int i = find(s->params, s->nparams, api->option(h, "param"));
 	for (int k = 0; i < 0 && k < s->nparams; k++)
 		if (varies(s, h, s->params[k]))
@@ -118,17 +161,36 @@ hp_open(const struct bc_host_api *api, bc_host *h)
 	return s;
 }
 
-/* Value of params.K or metrics.K.stat; NAN when missing or not numeric. */
+/* Value of params.K (string values by category index) or metrics.K.stat; NAN when missing. */
 static double
 value(struct hp *s, bc_host *h, const bc_prun *r, const char *kind, const char *key)
 {
-	char field[512];
+	char field[512], text[256];
 	double v;
-	if (!strcmp(kind, "params"))
+	if (!strcmp(kind, "params")) {
 		snprintf(field, sizeof field, "params.%s", key);
-	else
+		const struct cats *c = categories(s, key);
+		if (c) {
+			if (s->api->run_field(h, r, field, text, sizeof text) != 0)
+				return NAN;
+			int k = find(c->v, c->n, text);
+			return k >= 0 ? k : NAN;
+		}
+	} else {
 		snprintf(field, sizeof field, "metrics.%s.%s", key, stats[s->stat]);
+	}
 	return s->api->run_field_num(h, r, field, &v) == 0 ? v : NAN;
+}
+
+/* "key" or "key (0=adam 1=sgd)" for a string-valued param. */
+static void
+cat_label(struct hp *s, const char *key, char *buf, size_t size)
+{
+	const struct cats *c = categories(s, key);
+	size_t o = (size_t)snprintf(buf, size, "%s", key);
+	for (int i = 0; c && i < c->n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%d=%s%s", i ? " " : " (", i, c->v[i],
+			i == c->n - 1 ? ")" : "");
 }
 
 static void
@@ -146,17 +208,24 @@ draw_scatter(struct hp *s, bc_host *h, bc_canvas *c, int rows, int cols)
 				best = r;
 		}
 	}
-	char ylab[300];
+	char ylab[300], xlab[512];
 	snprintf(ylab, sizeof ylab, "%s.%s", mk, stats[s->stat]);
+	cat_label(s, pk, xlab, sizeof xlab);
 	if (shown)
-		s->api->scatter(c, 2, 0, rows - 4, cols, x, y, s->nruns, BC_COLOR_CYAN, pk, ylab);
+		s->api->scatter(c, 2, 0, rows - 4, cols, x, y, s->nruns, BC_COLOR_CYAN, xlab, ylab);
 	else
 		s->api->text(c, 3, 2, -1, BC_ATTR_DIM, "no run has a numeric value for both");
 	if (best != (size_t)-1) {
 		char name[128];
 		s->api->run_field(h, s->runs[best], "name", name, sizeof name);
-		s->api->printf(c, rows - 1, 0, BC_COLOR_GREEN, "best (%s): %s  %s=%.6g  %s=%.6g  "
-			"(%zu of %zu runs plotted)", s->goal_min ? "min" : "max", name, pk, x[best],
+		char xv[256];
+		const struct cats *cat = categories(s, pk);
+		if (cat)
+			snprintf(xv, sizeof xv, "%s", cat->v[(int)x[best]]);
+		else
+			snprintf(xv, sizeof xv, "%.6g", x[best]);
+		s->api->printf(c, rows - 1, 0, BC_COLOR_GREEN, "best (%s): %s  %s=%s  %s=%.6g  "
+			"(%zu of %zu runs plotted)", s->goal_min ? "min" : "max", name, pk, xv,
 			ylab, y[best], shown, s->nruns);
 	}
 	free(x);
@@ -221,9 +290,15 @@ draw_parallel(struct hp *s, bc_host *h, bc_canvas *c, int rows, int cols)
 		chart_rows = rows - 3;
 	s->api->line_chart(c, 2, 0, chart_rows, cols, ser, 3, NULL);
 	/* axis names and ranges below the chart */
-	for (int a = 0; a < na && 2 + chart_rows + a < rows; a++)
+	for (int a = 0; a < na && 2 + chart_rows + a < rows; a++) {
+		char lab[512];
+		if (a < na - 1 && categories(s, axes[a]))
+			cat_label(s, axes[a], lab, sizeof lab);
+		else
+			snprintf(lab, sizeof lab, "%-24.24s %.4g .. %.4g", axes[a], lo[a], hi[a]);
 		s->api->printf(c, 2 + chart_rows + a, 0, a == na - 1 ? BC_ATTR_BOLD : 0,
-			"axis %d  %-24.24s %.4g .. %.4g", a + 1, axes[a], lo[a], hi[a]);
+			"axis %d  %s", a + 1, lab);
+	}
 done:
 	free(xs);
 	for (int t = 0; t < 3; t++)
@@ -278,6 +353,9 @@ hp_close(void *st, bc_host *h)
 		free(s->params[i]);
 	for (int i = 0; i < s->nmetrics; i++)
 		free(s->metrics[i]);
+	for (int i = 0; i < s->nparams; i++)
+		for (int k = 0; k < s->cats[i].n; k++)
+			free(s->cats[i].v[k]);
 	free(s);
 }
 

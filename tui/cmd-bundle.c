@@ -15,11 +15,10 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cmd.h"
+#include "cmd-bundle.h"
 
-extern const struct bc_cmd cmd_bundle;
-
-static void
-fmt_bytes(uint64_t n, char *buf, size_t size)
+void
+bundle_fmt_bytes(uint64_t n, char *buf, size_t size)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)n;
@@ -34,8 +33,8 @@ fmt_bytes(uint64_t n, char *buf, size_t size)
 		snprintf(buf, size, "%.1f %s", v, unit[u]);
 }
 
-static void
-print_json(json_t *j)
+void
+bundle_print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
 	if (s) {
@@ -59,8 +58,8 @@ progress_cb(void *payload, uint64_t done, uint64_t total)
 		return;
 	pr->last = pct;
 	char a[32], b[32];
-	fmt_bytes(done, a, sizeof a);
-	fmt_bytes(total, b, sizeof b);
+	bundle_fmt_bytes(done, a, sizeof a);
+	bundle_fmt_bytes(total, b, sizeof b);
 	fprintf(stderr, "\r%s %3d%% (%s of %s)\033[K", pr->what, pct, a, b);
 }
 
@@ -72,8 +71,8 @@ progress_done(struct progress *pr)
 }
 
 /* Print a report's problems, one line each: "FILE: ENTRY: message". */
-static void
-print_problems(const char *file, const bc_bundle_report *rep)
+void
+bundle_print_problems(const char *file, const bc_bundle_report *rep)
 {
 	for (size_t i = 0; i < rep->nproblems; i++) {
 		fputs("bancada: ", stderr);
@@ -102,8 +101,8 @@ problems_json(const bc_bundle_report *rep)
 }
 
 /* FILE or NAME[@VERSION] -> a file path (malloc'd), opening the project only when needed. */
-static char *
-resolve(struct bc_cmd_ctx *ctx, const char *ref)
+char *
+bundle_resolve_ref(struct bc_cmd_ctx *ctx, const char *ref)
 {
 	struct stat st;
 	if (stat(ref, &st) == 0)
@@ -190,14 +189,14 @@ bundle_create(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 	if (json) {
-		print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "path", info.path,
+		bundle_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "path", info.path,
 			"name", info.name, "version", info.version, "run", info.run_id,
 			"format", info.format, "size", (json_int_t)info.size, "sha256", info.sha256,
 			"files", (json_int_t)info.nfiles, "payload_size", (json_int_t)info.payload_size));
 	} else {
 		char sz[32], psz[32];
-		fmt_bytes(info.size, sz, sizeof sz);
-		fmt_bytes(info.payload_size, psz, sizeof psz);
+		bundle_fmt_bytes(info.size, sz, sizeof sz);
+		bundle_fmt_bytes(info.payload_size, psz, sizeof psz);
 		printf("bundled %zu file%s (%s) into ", info.nfiles, info.nfiles == 1 ? "" : "s", psz);
 		out_text(stdout, info.path, 0);
 		printf(" (%s)\nsha256 %s\n", sz, info.sha256);
@@ -233,7 +232,7 @@ bundle_ls(struct bc_cmd_ctx *ctx, int argc, char **argv)
 				"bundled_ms", (json_int_t)list[i].bundled_ms,
 				"present", stat(list[i].path, &st) == 0));
 		}
-		print_json(a);
+		bundle_print_json(a);
 	} else if (n) {
 		struct out_table *t = table_new(7);
 		static const char *const head[] = { "NAME", "VERSION", "RUN", "SIZE", "FILES", "BUNDLED", "PATH" };
@@ -242,7 +241,7 @@ bundle_ls(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			char sz[32], files[32], when[40], run[16];
 			struct stat st;
-			fmt_bytes(list[i].size, sz, sizeof sz);
+			bundle_fmt_bytes(list[i].size, sz, sizeof sz);
 			snprintf(files, sizeof files, "%zu", list[i].nfiles);
 			fmt_time(list[i].bundled_ms, when, sizeof when);
 			snprintf(run, sizeof run, "%.8s", list[i].run_id ? list[i].run_id : "-");
@@ -270,194 +269,6 @@ bundle_ls(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* ---- inspect ---- */
-
-static void
-label(const struct bc_cmd_ctx *ctx, const char *name)
-{
-	out_color(ctx, stdout, C_BOLD);
-	printf("%-10s", name);
-	out_color(ctx, stdout, C_RESET);
-}
-
-static void
-value_line(const struct bc_cmd_ctx *ctx, const char *name, const char *value)
-{
-	label(ctx, name);
-	out_text(stdout, value ? value : "-", 0);
-	fputc('\n', stdout);
-}
-
-static size_t
-count_exec(const bc_manifest *m)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->nfiles; i++)
-		n += m->files[i].exec_kind != NULL;
-	return n;
-}
-
-static void
-print_manifest(const struct bc_cmd_ctx *ctx, const bc_manifest *m)
-{
-	char buf[512];
-	snprintf(buf, sizeof buf, "%s@%s", m->name, m->version);
-	value_line(ctx, "bundle", buf);
-	value_line(ctx, "format", m->format);
-	value_line(ctx, "created", m->created);
-	if (m->run_id) {
-		label(ctx, "run");
-		printf("%.8s ", m->run_id);
-		out_text(stdout, m->run_name, 0);
-		printf("  ");
-		out_text(stdout, m->run_status ? m->run_status : "?", 0);
-		if (m->has_exit_code)
-			printf(" (exit %d)", m->exit_code);
-		if (m->run_host) {
-			printf("  on ");
-			out_text(stdout, m->run_host, 0);
-		}
-		fputc('\n', stdout);
-		if (m->run_argc) {
-			label(ctx, "command");
-			for (size_t i = 0; i < m->run_argc; i++) {
-				if (i)
-					fputc(' ', stdout);
-				out_text(stdout, m->run_command[i], 0);
-			}
-			fputc('\n', stdout);
-		}
-		value_line(ctx, "started", m->run_started);
-		value_line(ctx, "ended", m->run_ended);
-	}
-	if (m->git_commit || m->git_branch) {
-		label(ctx, "git");
-		out_text(stdout, m->git_commit ? m->git_commit : "-", 0);
-		fputs("  ", stdout);
-		out_text(stdout, m->git_branch ? m->git_branch : "(detached)", 0);
-		if (m->git_dirty) {
-			printf("  dirty");
-			if (m->git_patch_sha256) {
-				printf(" (patch sha256 ");
-				out_text(stdout, m->git_patch_sha256, 0);
-				printf(")");
-			}
-		}
-		fputc('\n', stdout);
-	}
-	for (size_t i = 0; i < m->nparams; i++) {
-		label(ctx, i ? "" : "params");
-		out_text(stdout, m->params[i].key, 0);
-		fputs(" = ", stdout);
-		out_text(stdout, bc_value_format(&m->params[i].v, buf, sizeof buf), 0);
-		fputc('\n', stdout);
-	}
-	for (size_t i = 0; i < m->nmetrics; i++) {
-		const bc_bundle_metric *mm = &m->metrics[i];
-		char l[32], lo[32], hi[32];
-		fmt_num(mm->last, l, sizeof l);
-		fmt_num(mm->min, lo, sizeof lo);
-		fmt_num(mm->max, hi, sizeof hi);
-		label(ctx, i ? "" : "metrics");
-		out_text(stdout, mm->key, 0);
-		printf(" = %s (min %s, max %s, %lld points)\n", l, lo, hi, (long long)mm->count);
-	}
-	for (size_t i = 0; i < m->ndata; i++) {
-		label(ctx, i ? "" : "data");
-		out_text(stdout, m->data[i].key, 0);
-		fputs("  ", stdout);
-		out_text(stdout, m->data[i].value ? m->data[i].value : "-", 0);
-		fputc('\n', stdout);
-	}
-	for (size_t i = 0; i < m->nmeta; i++) {
-		label(ctx, i ? "" : "meta");
-		out_text(stdout, m->meta[i].key, 0);
-		fputs(" = ", stdout);
-		out_text(stdout, m->meta[i].value, 0);
-		fputc('\n', stdout);
-	}
-	if (m->signature)
-		value_line(ctx, "signature", m->signature);
-	char total[32];
-	fmt_bytes(m->total_size, total, sizeof total);
-	label(ctx, "files");
-	printf("%zu file%s, %s\n", m->nfiles, m->nfiles == 1 ? "" : "s", total);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const bc_bundle_file *f = &m->files[i];
-		char sz[32];
-		fmt_bytes(f->size, sz, sizeof sz);
-		printf("  %04o %10s  %.12s  ", f->mode, sz, f->sha256);
-		out_text(stdout, f->path, 0);
-		if (f->exec_kind) {
-			out_color(ctx, stdout, C_YELLOW);
-			printf("  [executable content: %s]", f->exec_kind);
-			out_color(ctx, stdout, C_RESET);
-		}
-		fputc('\n', stdout);
-	}
-	size_t nexec = count_exec(m);
-	if (nexec) {
-		out_color(ctx, stdout, C_YELLOW);
-		printf("warning: %zu file%s hold%s executable content: loading %s runs code; load only bundles you trust\n",
-			nexec, nexec == 1 ? "" : "s", nexec == 1 ? "s" : "", nexec == 1 ? "it" : "them");
-		out_color(ctx, stdout, C_RESET);
-	}
-}
-
-static json_t *
-manifest_json(const char *file, const bc_manifest *m, const char *status)
-{
-	json_error_t err;
-	json_t *man = json_loadb(m->json, m->json_len, 0, &err);
-	json_t *exec = json_array();
-	for (size_t i = 0; i < m->nfiles; i++)
-		if (m->files[i].exec_kind)
-			json_array_append_new(exec, json_pack("{s:s,s:s}", "path", m->files[i].path,
-				"kind", m->files[i].exec_kind));
-	return json_pack("{s:s,s:s,s:o,s:o}", "file", file, "status", status,
-		"executable_content", exec, "manifest", man ? man : json_null());
-}
-
-static int
-bundle_inspect(struct bc_cmd_ctx *ctx, int argc, char **argv)
-{
-	int json = 0;
-	const char *ref = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!ref)
-			ref = argv[i];
-		else
-			return cmd_usage(&cmd_bundle, "inspect takes one bundle");
-	}
-	if (!ref)
-		return cmd_usage(&cmd_bundle, "inspect needs a bundle (FILE or NAME[@VERSION])");
-	char *file = resolve(ctx, ref);
-	if (!file)
-		return EXIT_ERR;
-	bc_bundle_report *rep;
-	int rc = bc_bundle_inspect(file, &rep);
-	if (rc < 0 || !rep || !rep->manifest) {
-		if (rep)
-			print_problems(file, rep);
-		bc_bundle_report_free(rep);
-		free(file);
-		return EXIT_ERR;
-	}
-	if (json) {
-		print_json(manifest_json(file, rep->manifest, "not verified"));
-	} else {
-		print_manifest(ctx, rep->manifest);
-		printf("(hashes not checked: run `bancada bundle verify ");
-		out_text(stdout, file, 0);
-		printf("`)\n");
-	}
-	bc_bundle_report_free(rep);
-	free(file);
-	return EXIT_OK;
-}
-
 /* ---- verify and extract ---- */
 
 static int
@@ -478,7 +289,7 @@ bundle_read_cmd(struct bc_cmd_ctx *ctx, int argc, char **argv, int extract)
 	}
 	if (nargs < want)
 		return cmd_usage(&cmd_bundle, extract ? "extract needs FILE and DIR" : "verify needs a bundle");
-	char *file = resolve(ctx, args[0]);
+	char *file = bundle_resolve_ref(ctx, args[0]);
 	if (!file)
 		return EXIT_ERR;
 	bc_bundle_read_options o = BC_BUNDLE_READ_OPTIONS_INIT;
@@ -496,24 +307,24 @@ bundle_read_cmd(struct bc_cmd_ctx *ctx, int argc, char **argv, int extract)
 	}
 	const bc_manifest *m = rep->manifest;
 	if (json) {
-		json_t *j = m ? manifest_json(file, m, rc == 0 ? "ok" : "failed")
+		json_t *j = m ? bundle_manifest_json(file, m, rc == 0 ? "ok" : "failed")
 			: json_pack("{s:s,s:s}", "file", file, "status", "failed");
 		json_object_set_new(j, "problems", problems_json(rep));
 		json_object_set_new(j, "bytes", json_integer((json_int_t)rep->bytes));
 		if (extract)
 			json_object_set_new(j, "directory", json_string(args[1]));
-		print_json(j);
+		bundle_print_json(j);
 	}
 	if (rc != 0) {
 		if (!json)
-			print_problems(file, rep);
+			bundle_print_problems(file, rep);
 		if (!json && !quiet)
 			fprintf(stderr, "bancada: %s failed: %zu problem%s%s\n", extract ? "extract" : "verify",
 				rep->nproblems, rep->nproblems == 1 ? "" : "s",
 				extract ? "; nothing was extracted" : "; do not trust this bundle");
 	} else if (!json && !quiet) {
 		char sz[32];
-		fmt_bytes(rep->bytes, sz, sizeof sz);
+		bundle_fmt_bytes(rep->bytes, sz, sizeof sz);
 		printf("%s: %zu file%s, %s, every SHA-256 matches the manifest (",
 			extract ? "extracted" : "ok", m->nfiles, m->nfiles == 1 ? "" : "s", sz);
 		out_text(stdout, m->name, 0);
@@ -525,7 +336,7 @@ bundle_read_cmd(struct bc_cmd_ctx *ctx, int argc, char **argv, int extract)
 			out_text(stdout, args[1], 0);
 			fputc('\n', stdout);
 		}
-		size_t nexec = count_exec(m);
+		size_t nexec = bundle_count_exec(m);
 		if (nexec)
 			printf("note: %zu file%s hold%s executable content (pickle, torch, keras...): see `bancada bundle inspect`\n",
 				nexec, nexec == 1 ? "" : "s", nexec == 1 ? "s" : "");
@@ -533,95 +344,6 @@ bundle_read_cmd(struct bc_cmd_ctx *ctx, int argc, char **argv, int extract)
 	bc_bundle_report_free(rep);
 	free(file);
 	return rc == 0 ? EXIT_OK : EXIT_ERR;
-}
-
-/* ---- diff ---- */
-
-static const char *
-change_mark(bc_change_kind k)
-{
-	return k == BC_CHANGE_ADDED ? "+" : k == BC_CHANGE_REMOVED ? "-" : "~";
-}
-
-static int
-bundle_diff(struct bc_cmd_ctx *ctx, int argc, char **argv)
-{
-	int json = 0;
-	const char *refs[2] = { NULL, NULL };
-	int n = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (n < 2)
-			refs[n++] = argv[i];
-		else
-			return cmd_usage(&cmd_bundle, "diff takes two bundles");
-	}
-	if (n < 2)
-		return cmd_usage(&cmd_bundle, "diff needs two bundles (FILE or NAME[@VERSION])");
-	bc_bundle_report *rep[2] = { NULL, NULL };
-	int rc = EXIT_ERR;
-	for (int i = 0; i < 2; i++) {
-		char *file = resolve(ctx, refs[i]);
-		if (!file)
-			goto done;
-		bc_bundle_inspect(file, &rep[i]);
-		if (!rep[i] || !rep[i]->manifest) {
-			if (rep[i])
-				print_problems(file, rep[i]);
-			free(file);
-			goto done;
-		}
-		free(file);
-	}
-	bc_bundle_change *ch;
-	size_t nch;
-	if (bc_bundle_diff(rep[0]->manifest, rep[1]->manifest, &ch, &nch) < 0) {
-		cmd_error("out of memory");
-		goto done;
-	}
-	if (json) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < nch; i++) {
-			json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "change",
-				ch[i].kind == BC_CHANGE_ADDED ? "added" : ch[i].kind == BC_CHANGE_REMOVED
-				? "removed" : "changed", "section", ch[i].section, "key", ch[i].key,
-				"a", ch[i].a, "b", ch[i].b);
-			if (ch[i].has_delta && isfinite(ch[i].delta))
-				json_object_set_new(o, "delta", json_real(ch[i].delta));
-			json_array_append_new(a, o);
-		}
-		print_json(a);
-	} else {
-		for (size_t i = 0; i < nch; i++) {
-			enum out_color col = ch[i].kind == BC_CHANGE_ADDED ? C_GREEN
-				: ch[i].kind == BC_CHANGE_REMOVED ? C_RED : C_YELLOW;
-			out_color(ctx, stdout, col);
-			printf("%s ", change_mark(ch[i].kind));
-			out_text(stdout, ch[i].section, 0);
-			fputc('.', stdout);
-			out_text(stdout, ch[i].key, 0);
-			out_color(ctx, stdout, C_RESET);
-			fputs(": ", stdout);
-			out_text(stdout, ch[i].a ? ch[i].a : "(none)", 0);
-			fputs(" -> ", stdout);
-			out_text(stdout, ch[i].b ? ch[i].b : "(none)", 0);
-			if (ch[i].has_delta) {
-				char d[32];
-				fmt_num(ch[i].delta, d, sizeof d);
-				printf(" (%s%s)", ch[i].delta > 0 ? "+" : "", d);
-			}
-			fputc('\n', stdout);
-		}
-		if (!nch)
-			printf("no differences\n");
-	}
-	bc_bundle_changes_free(ch, nch);
-	rc = EXIT_OK;
-done:
-	bc_bundle_report_free(rep[0]);
-	bc_bundle_report_free(rep[1]);
-	return rc;
 }
 
 static int

@@ -193,8 +193,8 @@ plugin_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	}
 	bc_plugin_set set;
 	bc_plugins_discover(ctx->p, &set);
-	if (strcmp(sub, "trust") && strcmp(sub, "untrust"))
-		bc_plugins_describe(ctx->p, &set);
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list") || !strcmp(sub, "info"))
+		bc_plugins_describe(ctx->p, &set);   /* loads trusted C plugins only */
 	int rc;
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
 		rc = plugin_ls(ctx, &set, json);

@@ -383,6 +383,20 @@ static const struct view_ops view_plugin_output_ops = {
 	.done = pv_done,
 };
 
+/* One chooser line: key, name, kind and trust, description (malloc'd). */
+static char *
+item_line(const bc_plugin_info *pi)
+{
+	size_t size = 512;
+	char *line = malloc(size);
+	if (line)
+		snprintf(line, size, "%c  %-12s %-8s %-9s %s", pi->key ? pi->key : ' ', pi->name,
+			pi->kind == BC_PLUGIN_KIND_C ? "c" : "external", bc_trust_name(pi->trust),
+			pi->why && pi->trust != BC_TRUST_IMPLICIT ? pi->why :
+			pi->description ? pi->description : "");
+	return line;
+}
+
 static void
 plugins_free(void)
 {
@@ -430,13 +444,60 @@ tui_plugins_init(void)
 	}
 }
 
-/* `:plugin NAME`: open a plugin's view on the current selection. 0, or -1 with err. */
+static void
+open_plugin(const bc_plugin_info *pi, struct view *from)
+{
+	/* a plugin opened from a plugin view works on what that view was opened from */
+	while (from && from->from && !strncmp(from->ops->name, "plugin", 6))
+		from = from->from;
+	struct view_arg a = { .text = pi->name, .from = from };
+	view_open(pi->kind == BC_PLUGIN_KIND_EXTERNAL ? &view_plugin_output_ops : &view_plugin_ops, &a);
+}
+
+static const bc_plugin_info *chooser[256];
+
+static void
+plugin_chosen(struct view *target, long idx, const int *toggles, void *data)
+{
+	if (idx >= 0 && idx < (long)(sizeof chooser / sizeof *chooser) && chooser[idx])
+		open_plugin(chooser[idx], target);
+}
+
+/* `:plugin` alone: a list of every plugin (key, name, trust, description). */
+static void
+choose_plugin(void)
+{
+	char *items[256];
+	size_t n = 0;
+	for (size_t i = 0; i < plugins.n && n < 256; i++) {
+		const bc_plugin_info *pi = &plugins.v[i];
+		if (pi->shadowed)
+			continue;
+		chooser[n] = pi;
+		items[n++] = item_line(pi);
+	}
+	if (!n) {
+		tui_status("no plugins: see share/plugins.md");
+		return;
+	}
+	struct list_spec spec = { .title = "plugins", .items = items, .n = n,
+		.chosen = plugin_chosen, .target = view_top() };
+	open_list_view(&spec);
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+}
+
+/* `:plugin [NAME]`: open a plugin's view on the current selection, or choose one. */
 int
 tui_plugin_command(int argc, char **argv, char *err, size_t errsize)
 {
 	tui_plugins_init();
+	if (argc == 1) {
+		choose_plugin();
+		return 0;
+	}
 	if (argc != 2) {
-		snprintf(err, errsize, "usage: plugin NAME (see `bancada plugin ls`)");
+		snprintf(err, errsize, "usage: plugin [NAME] (see `bancada plugin ls`)");
 		return -1;
 	}
 	const bc_plugin_info *pi = bc_plugin_find(&plugins, argv[1]);
@@ -444,11 +505,6 @@ tui_plugin_command(int argc, char **argv, char *err, size_t errsize)
 		snprintf(err, errsize, "no plugin named '%s': see `bancada plugin ls`", argv[1]);
 		return -1;
 	}
-	struct view *from = view_top();
-	/* a plugin opened from a plugin view works on what that view was opened from */
-	while (from && from->from && !strncmp(from->ops->name, "plugin", 6))
-		from = from->from;
-	struct view_arg a = { .text = pi->name, .from = from };
-	view_open(pi->kind == BC_PLUGIN_KIND_EXTERNAL ? &view_plugin_output_ops : &view_plugin_ops, &a);
+	open_plugin(pi, view_top());
 	return 0;
 }

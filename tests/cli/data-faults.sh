@@ -42,7 +42,7 @@ is "$rc" 0 "a lock held by a killed process does not block (kernel released it)"
 # kill -9 during add: no partial object, re-run converges, fsck clean
 head -c 150000000 /dev/zero > big.bin
 echo x >> big.bin
-bc data add big.bin >/dev/null 2>&1 &
+"$BANCADA" data add big.bin >/dev/null 2>&1 &
 pid=$!; sleep 0.15; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 out=$(bc data fsck 2>&1); rc=$?
 is "$rc" 0 "fsck clean after kill -9 during add (no partial object under a final name)"
@@ -62,7 +62,7 @@ bc data add ds >/dev/null && git add -A >/dev/null && git commit -qm "ds v2"
 (cd ds && sha256sum f* > ../v2.sums)
 bad=0
 for delay in 0.1 0.3; do
-	bc data checkout HEAD~1 >/dev/null 2>&1 &
+	"$BANCADA" data checkout HEAD~1 >/dev/null 2>&1 &
 	pid=$!; sleep $delay; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	# every file must hash to its v1 or its v2 content
 	(cd ds && sha256sum f*) > now.sums

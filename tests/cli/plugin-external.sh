@@ -77,6 +77,9 @@ pid=$(printf '%s\n' "$out" | sed -n 's/^pid=\([0-9]*\) .*/\1/p')
 like "$out" "pid=$pid sid=$pid tty=0" "own session, no controlling terminal"
 is "$(printf '%s\n' "$out" | tail -1)" 0 "no descriptor of the project's files is inherited"
 
+printf 'exec = no-such-command-here %%(run)\n' > "$dir/nocmd.conf"
+bc plugin run nocmd >/dev/null 2>err; is $? 1 "missing command: exit 1"
+like "$(cat err)" "plugin nocmd: command 'no-such-command-here' not found" "missing command: message"
 printf 'exec = sh\nfrobnicate = 1\n' > "$dir/broken.conf"
 like "$(bc plugin ls)" "broken .*unknown key 'frob" "a broken manifest is listed with its problem"
 bc plugin run broken >/dev/null 2>err; is $? 1 "and refused"

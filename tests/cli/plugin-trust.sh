@@ -43,6 +43,13 @@ like "$(cat err)" "writable by group or others" "says why"
 bc plugin trust mark >/dev/null 2>err; is $? 1 "and cannot be trusted"
 chmod g-w "$pdir/mark.sh"
 
+# a script outside the plugin directory is covered by the trust too
+printf 'exec = sh %s/outside.sh\n' "$T_TMP" > .bancada/plugins/out.conf
+echo 'echo outside' > "$T_TMP/outside.sh"
+bc plugin trust out >/dev/null && is "$(bc plugin run out)" "outside" "trusted plugin running a script elsewhere"
+echo 'echo changed' > "$T_TMP/outside.sh"
+bc plugin run out >/dev/null 2>err; is $? 1 "that script changed: refused"
+like "$(cat err)" "lapsed" "trust lapsed"
 bc plugin untrust mark >/dev/null; is $? 0 "untrust"
 bc plugin run mark >/dev/null 2>&1; is $? 1 "refused after untrust"
 bc plugin untrust mark >/dev/null 2>err; is $? 1 "untrust twice is an error"

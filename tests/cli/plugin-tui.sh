@@ -42,6 +42,12 @@ q
 G<Enter>U
 :save-display $S/which-run
 q
+q
+:plugin
+:save-display $S/chooser
+j<Enter>
+:save-display $S/chosen
+q
 EOF
 tui_script script >/dev/null 2>&1
 like "$(cat "$S/scatter")" "hparams: scatter \(4 runs\)" "H opens hparams on the filtered runs"
@@ -56,6 +62,9 @@ like "$(cat "$S/nosuch")" "no plugin named 'nosuch'" ":plugin with an unknown na
 like "$(cat "$S/help")" "H +:plugin hparams" "? lists the plugin keys"
 like "$(cat "$S/which-runs")" "run=0191c0000000000000000000000000cc" "from the runs view: the run under the cursor"
 like "$(cat "$S/which-run")" "run=0191a0000000000000000000000000aa" "from a run view: that run"
+like "$(cat "$S/chooser")" "H +hparams +c +implicit +hyperparameters" ":plugin lists every plugin"
+like "$(cat "$S/chooser")" "K +mark +external +untrusted +not trusted" "with its trust"
+like "$(cat "$S/chosen")" "hparams: scatter" "Enter opens the chosen plugin"
 
 cat > script2 <<EOF
 :plugin slow

@@ -8,7 +8,8 @@ command -v python3 >/dev/null || skip_all "python3 not installed"
 
 new_repo proj && cd proj || exit 1
 for lr in 0.1 0.01 0.001; do
-	bc run -q -n "lr-$lr" -p lr=$lr -p layers=3 -- sh -c '
+	opt=adam; [ "$lr" = 0.1 ] && opt=sgd
+	bc run -q -n "lr-$lr" -p lr=$lr -p layers=3 -p opt=$opt -- sh -c '
 		for s in 0 1 2 3 4 5; do
 			loss=$(( 10 - s )); [ $s -eq 5 ] && loss=$1
 			echo "{\"step\": $s, \"loss\": $loss, \"sys/cpu_percent\": $(( s * 15 )), \"sys/rss_mb\": $(( 100 + s ))}"
@@ -37,6 +38,9 @@ like "$out" "$(printf '\342\240')" "braille dots drawn"
 out=$(bc plugin run hparams --size 24x80 --keys v -o metric=loss)
 like "$out" "parallel coordinates" "v switches to parallel coordinates"
 like "$out" "axis 1 +lr +0.001 \.\. 0.1" "axes with ranges"
+out=$(bc plugin run hparams --size 20x80 -o param=opt)
+like "$out" "x: opt \(0=adam 1=sgd\)" "a string param is plotted by category"
+like "$out" "best \(min\): lr-0.001 +opt=adam" "and named in the best run line"
 out=$(bc plugin run hparams --filter 'params.lr < 0.05' --size 20x80)
 like "$out" "\(2 runs\)" "hparams follows --filter"
 

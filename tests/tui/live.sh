@@ -20,11 +20,11 @@ tm_check 'loss' "columns set from the prompt"
 # a live run: 40 steps, one every 0.25 s, printing a line per step
 cat > live.sh <<'EOF'
 i=0
-while [ $i -lt 40 ]; do
+while [ $i -lt 30 ]; do
 	i=$((i + 1))
 	echo "{\"step\": $i, \"loss\": $(awk -v i=$i 'BEGIN{printf "%.3f", 5/i}')}" >> "$BANCADA_METRICS"
 	echo "tick $i"
-	sleep 0.25
+	sleep 0.2
 done
 EOF
 "$BANCADA" run -q -n livejob -- sh live.sh > /dev/null 2>&1 &

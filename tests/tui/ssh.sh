@@ -36,6 +36,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin yes
 PrintMotd no
+UseDNS no
 EOF
 "$SSHD" -f "$K/sshd_config" -E "$T_TMP/sshd.log" || skip_all "sshd does not start: $(tail -1 "$T_TMP/sshd.log")"
 SSH="ssh -q -i $K/user -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1"

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the runs view (view-runs.c) and its model (runs-model.c). */
+#ifndef BANCADA_TUI_RUNS_H
+#define BANCADA_TUI_RUNS_H
+
+#include <pthread.h>
+#include "tui.h"
+
+#define NFIXED 6   /* id, name, status, started, duration, commit */
+
+struct column {
+	char *field;
+	int width;
+	int right;
+};
+
+struct bg_query {
+	pthread_t th;
+	int active;              /* started and not joined yet */
+	int done;                /* set by the worker (atomic) */
+	char root[4096];
+	char *filter, *sort;
+	int include_deleted;
+	unsigned gen;
+	int rc, short_len;
+	bc_run_list result;
+};
+
+struct runs_priv {
+	bc_run_list list;
+	struct bg_query bg;
+	unsigned gen;            /* query generation: stale results are dropped */
+	int bg_pending;
+	int bg_wanted;
+	int partial;             /* list holds only the first batch */
+	bc_run **cache;          /* list.count slots, loaded lazily */
+	size_t nloaded;
+	char (*marked)[33];
+	size_t nmarked;
+	struct column *cols;
+	size_t ncols;
+	size_t curcol;           /* index into cols (sorting, chooser) */
+	size_t firstcol;         /* first scrolled column */
+	char **fields;           /* every known field (column chooser) */
+	size_t nfields;
+	int64_t version;
+	int64_t last_query_ms;
+	int64_t last_second;
+	int pending_change;
+	char title[512];
+};
+
+/* Free every loaded record. */
+void cache_clear(struct runs_priv *r);
+/* Load the records of rows [from, to) that are not loaded yet. */
+void cache_ensure(struct runs_priv *r, long from, long to);
+/* Free records far from the visible window. */
+void cache_evict(struct runs_priv *r, struct view *v);
+int is_marked(struct runs_priv *r, const char *id);
+void toggle_mark(struct runs_priv *r, const char *id);
+void columns_free(struct runs_priv *r);
+/* Pick the columns: option `columns`, or fixed + varying params/metrics. */
+void choose_columns(struct runs_priv *r, struct view *v);
+/* Header label of a field ("lr" for params.lr). Borrowed. */
+const char *col_label(const char *field);
+/* Text of one cell (untrusted: drawing sanitizes). */
+void cell_text(const bc_run *run, const char *field, char *buf, size_t size);
+/* Column widths from the rows on screen; keeps the current column visible. */
+void fit_widths(struct runs_priv *r, struct view *v);
+/* Columns in drawing order (frozen, then scrolled); returns the count. */
+size_t visible_cols(struct runs_priv *r, size_t *out, size_t max);
+/* Start the full-list query in a worker thread (queued if one runs). */
+void bg_start(struct runs_priv *r);
+/* Collect a finished background query; 1 if the list changed. */
+int bg_collect(struct view *v);
+/* Re-run the query (first batch now, rest in the background); <0 + errpos on a filter error. */
+int runs_query(struct view *v, int *errpos);
+
+#endif
