@@ -9,12 +9,47 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <git2.h>
 #include "data-internal.h"
+
+/* Cheap test before walking the work tree for pointer files: data was added
+ * here (the stat cache has rows), or the git index holds a pointer file. */
+static int
+may_track_data(bc_project *p)
+{
+	sqlite3_stmt *st;
+	int any = 1;
+	if (bc_prepare(p, &st, "SELECT 1 FROM data_stat LIMIT 1") == 0) {
+		any = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	if (any)
+		return 1;
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	if (git_repository_open_ext(&repo, bc_project_root(p), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_repository_index(&idx, repo) < 0) {
+		git_repository_free(repo);
+		git_error_clear();
+		return 1;   /* not in git: walk to be sure */
+	}
+	size_t n = git_index_entrycount(idx), el = strlen(BC_DATA_POINTER_EXT);
+	for (size_t i = 0; i < n && !any; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		size_t len = e ? strlen(e->path) : 0;
+		any = len > el && !strcmp(e->path + len - el, BC_DATA_POINTER_EXT);
+	}
+	git_index_free(idx);
+	git_repository_free(repo);
+	return any;
+}
 
 int
 bc_data_run_snapshot(bc_project *p, const char *run_id)
 {
 	data_ptrs all;
+	if (!may_track_data(p))
+		return 0;
 	bc_data_list st = { 0 };
 	int rc = data_ws_pointers(p, &all);
 	if (rc < 0)

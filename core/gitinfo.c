@@ -3,6 +3,7 @@
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <git2.h>
 #include "internal.h"
 
@@ -71,6 +72,58 @@ patch_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line 
 	return 0;
 }
 
+/*
+ * Fast dirty check, as git's own index does it: one lstat per index entry
+ * compared with the stat data git recorded, plus HEAD's tree against the
+ * index. Returns 0 when the work tree surely matches HEAD, 1 when it may not
+ * (a changed, missing, racy or staged file), so that only then the full diff
+ * runs. libgit2's workdir diff stats every file twice; this stats it once.
+ */
+static int
+maybe_dirty(git_repository *repo, git_tree *head)
+{
+	git_index *idx = NULL;
+	git_diff *staged = NULL;
+	const char *wd = git_repository_workdir(repo);
+	int dirty = 1;
+	if (!wd || git_repository_index(&idx, repo) < 0)
+		goto done;
+	char path[PATH_MAX];
+	struct stat ist;
+	snprintf(path, sizeof path, "%s/index", git_repository_path(repo));
+	if (stat(path, &ist) < 0)
+		goto done;
+	size_t n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		struct stat st;
+		if (!e || GIT_INDEX_ENTRY_STAGE(e) != 0)
+			goto done;                      /* a merge conflict */
+		if ((e->mode & 0170000) == 0160000)
+			continue;                       /* submodules are ignored */
+		if ((size_t)snprintf(path, sizeof path, "%s%s", wd, e->path) >= sizeof path ||
+		    lstat(path, &st) < 0)
+			goto done;                      /* deleted, or unreadable */
+		if ((uint32_t)st.st_size != e->file_size || (uint32_t)st.st_ino != e->ino ||
+		    (int32_t)st.st_mtim.tv_sec != e->mtime.seconds ||
+		    (uint32_t)st.st_mtim.tv_nsec != e->mtime.nanoseconds)
+			goto done;                      /* touched since git looked */
+		if (st.st_mtim.tv_sec > ist.st_mtim.tv_sec ||
+		    (st.st_mtim.tv_sec == ist.st_mtim.tv_sec && st.st_mtim.tv_nsec >= ist.st_mtim.tv_nsec))
+			goto done;                      /* "racy": written as the index was */
+	}
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;
+	if (git_diff_tree_to_index(&staged, repo, head, idx, &opts) < 0)
+		goto done;
+	dirty = git_diff_num_deltas(staged) > 0;
+done:
+	git_error_clear();
+	git_diff_free(staged);
+	git_index_free(idx);
+	return dirty;
+}
+
 int
 bc_git_state_read(bc_project *p, const char *dir, int want_patch, size_t patch_cap, bc_git_state *out)
 {
@@ -118,6 +171,8 @@ bc_git_state_read(bc_project *p, const char *dir, int want_patch, size_t patch_c
 			goto done;
 		}
 	}
+	if (tree_obj && !maybe_dirty(repo, (git_tree *)tree_obj))
+		goto done;                          /* clean: no patch to build */
 	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;
 	if (git_diff_tree_to_workdir_with_index(&diff, repo, (git_tree *)tree_obj, &opts) < 0) {
