@@ -100,15 +100,12 @@ gc_one(const char *hex, const char *path, int64_t size, void *arg)
 	return 0;
 }
 
+/* Add every hash the statement yields (optionally "sha256:"-prefixed) to
+ * the keep set; finalizes the statement. Returns how many were added. */
 static int64_t
-keep_runs(bc_project *p, struct keep *k)
+keep_hashes(sqlite3_stmt *st, struct keep *k)
 {
-	sqlite3_stmt *st;
 	int64_t n = 0;
-	if (bc_prepare(p, &st, "SELECT hash FROM run_io WHERE hash IS NOT NULL UNION "
-			"SELECT hash FROM run_data UNION SELECT workspace_hash FROM run_data "
-			"WHERE workspace_hash IS NOT NULL") < 0)
-		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(st, 0);
 		if (h && !strncmp(h, "sha256:", 7))
@@ -122,27 +119,27 @@ keep_runs(bc_project *p, struct keep *k)
 	return n;
 }
 
+static int64_t
+keep_runs(bc_project *p, struct keep *k)
+{
+	sqlite3_stmt *st;
+	if (bc_prepare(p, &st, "SELECT hash FROM run_io WHERE hash IS NOT NULL UNION "
+			"SELECT hash FROM run_data UNION SELECT workspace_hash FROM run_data "
+			"WHERE workspace_hash IS NOT NULL") < 0)
+		return -1;
+	return keep_hashes(st, k);
+}
+
 /* Data of runs that bundles were made from (their provenance), when the
  * bundles table exists. */
 static int64_t
 keep_bundles(bc_project *p, struct keep *k)
 {
 	sqlite3_stmt *st;
-	int64_t n = 0;
 	if (sqlite3_prepare_v2(bc_project_db(p), "SELECT DISTINCT io.hash FROM bundles b"
 			" JOIN run_io io ON io.run = b.run WHERE io.hash IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
 		return 0;  /* no bundles module in this store */
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(st, 0);
-		if (h && !strncmp(h, "sha256:", 7))
-			h += 7;
-		if (h && data_is_hex(h)) {
-			data_hexset_add(&k->set, h);
-			n++;
-		}
-	}
-	sqlite3_finalize(st);
-	return n;
+	return keep_hashes(st, k);
 }
 
 /* Keep the members of every kept manifest (any kept object may be one). */
