@@ -197,7 +197,8 @@ choose_columns(struct runs_priv *r, struct view *v)
 			}
 		}
 	}
-	qsort(keys, nkeys, sizeof *keys, cmp_str);
+	if (nkeys)
+		qsort(keys, nkeys, sizeof *keys, cmp_str);
 	/* params before metrics (qsort already orders "metrics." < "params.") */
 	char **ordered = calloc(nkeys + 1, sizeof *ordered);
 	size_t no = 0;
