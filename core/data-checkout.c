@@ -209,34 +209,13 @@ plan_dir(struct co *c, const data_ptr *d)
 	return rc;
 }
 
-/* Open the parent of rel with O_NOFOLLOW everywhere; no messages (threads). */
-static int
-open_parent_quiet(const char *root, const char *rel, const char **base)
-{
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	const char *c = rel;
-	for (const char *e; fd >= 0 && (e = strchr(c, '/')); c = e + 1) {
-		char comp[NAME_MAX + 1];
-		size_t n = (size_t)(e - c);
-		if (n == 0 || n > NAME_MAX)
-			continue;
-		memcpy(comp, c, n);
-		comp[n] = '\0';
-		int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = sub;
-	}
-	*base = c;
-	return fd;
-}
-
 static int
 write_job(size_t i, void *arg)
 {
 	struct co *c = arg;
 	struct cjob *j = &c->jobs[i];
 	const char *base;
-	int dfd = open_parent_quiet(bc_project_root(c->p), j->rel, &base);
+	int dfd = data_walk_parent(bc_project_root(c->p), j->rel, 0, &base, NULL);
 	if (dfd < 0) {
 		snprintf(j->err, sizeof j->err, "cannot open the directory of %s: %s (a symlink is never followed)",
 			j->rel, strerror(errno));
@@ -265,7 +244,7 @@ execute(struct co *c)
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct cjob *j = &c->jobs[i];
 		const char *base;
-		int dfd = open_parent_quiet(bc_project_root(p), j->rel, &base);
+		int dfd = data_walk_parent(bc_project_root(p), j->rel, 0, &base, NULL);
 		char tmp[512];
 		data_tmp_name(base, tmp, sizeof tmp);
 		if (!j->rc && !rc && !c->sync_each && dfd >= 0 && renameat(dfd, tmp, dfd, base) < 0) {

@@ -117,6 +117,11 @@ int data_ws_pointers(bc_project *p, data_ptrs *out);
 /* Open the directory holding `rel` without following symlinks; create it if
  * `create`. Returns an fd or <0 (message set). */
 int data_open_parent(bc_project *p, const char *rel, int create, const char **base);
+/* The same walk with no message (safe in worker threads): the parent's fd, or
+ * -1 with errno set and, in `fail`, where it stopped (0 = the root itself). */
+struct data_walk_fail { size_t at; int mkdir; };
+int data_walk_parent(const char *root, const char *rel, int create, const char **base,
+	struct data_walk_fail *fail);
 int data_ignore_add(bc_project *p, const char *rel);
 int data_list_push(bc_data_list *l, const char *path, const char *inner, bc_data_state st);
 /* Select pointers matching the user paths (all when n == 0). */

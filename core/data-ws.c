@@ -97,11 +97,14 @@ data_relpath(bc_project *p, const char *user_path, char **out)
 }
 
 int
-data_open_parent(bc_project *p, const char *rel, int create, const char **base)
+data_walk_parent(const char *root, const char *rel, int create, const char **base,
+	struct data_walk_fail *fail)
 {
-	int fd = open(bc_project_root(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fail)
+		fail->at = 0, fail->mkdir = 0;
 	if (fd < 0)
-		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot open the project root: %s", strerror(errno));
+		return -1;
 	const char *c = rel;
 	for (const char *e; (e = strchr(c, '/')); c = e + 1) {
 		char comp[NAME_MAX + 1];
@@ -111,30 +114,46 @@ data_open_parent(bc_project *p, const char *rel, int create, const char **base)
 		memcpy(comp, c, n);
 		comp[n] = '\0';
 		int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int made = 0;
 		if (sub < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-				int e2 = errno;
-				close(fd);
-				return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot create directory for %s: %s",
-					rel, strerror(e2));
-			}
-			sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			made = 1;
+			if (mkdirat(fd, comp, 0755) == 0 || errno == EEXIST)
+				sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (sub < 0) {
 			int e2 = errno;
 			close(fd);
-			if (e2 == ELOOP || e2 == ENOTDIR)
-				return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
-					"refusing to write %s: %.*s is a symlink or not a directory (never written through)",
-					rel, (int)(e - rel), rel);
-			return bc_error_set(p, BC_ERR_OS, e2 == ENOENT ? BC_ENOTFOUND : BC_ERROR,
-				"cannot open the directory of %s: %s", rel, strerror(e2));
+			if (fail)
+				fail->at = (size_t)(e - rel), fail->mkdir = made && e2 != ELOOP && e2 != ENOTDIR;
+			errno = e2;
+			return -1;
 		}
 		close(fd);
 		fd = sub;
 	}
 	*base = c;
 	return fd;
+}
+
+int
+data_open_parent(bc_project *p, const char *rel, int create, const char **base)
+{
+	struct data_walk_fail f;
+	int fd = data_walk_parent(bc_project_root(p), rel, create, base, &f);
+	if (fd >= 0)
+		return fd;
+	int e2 = errno;
+	if (f.at == 0)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot open the project root: %s", strerror(e2));
+	if (f.mkdir)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot create directory for %s: %s",
+			rel, strerror(e2));
+	if (e2 == ELOOP || e2 == ENOTDIR)
+		return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
+			"refusing to write %s: %.*s is a symlink or not a directory (never written through)",
+			rel, (int)f.at, rel);
+	return bc_error_set(p, BC_ERR_OS, e2 == ENOENT ? BC_ENOTFOUND : BC_ERROR,
+		"cannot open the directory of %s: %s", rel, strerror(e2));
 }
 
 int
