@@ -18,17 +18,13 @@
 static void
 label(const struct bc_cmd_ctx *ctx, const char *name)
 {
-	out_color(ctx, stdout, C_BOLD);
-	printf("%-10s", name);
-	out_color(ctx, stdout, C_RESET);
+	out_label(ctx, stdout, 10, name);
 }
 
 static void
 value_line(const struct bc_cmd_ctx *ctx, const char *name, const char *value)
 {
-	label(ctx, name);
-	out_text(stdout, value ? value : "-", 0);
-	fputc('\n', stdout);
+	out_field(ctx, stdout, 10, name, value);
 }
 
 size_t

@@ -9,17 +9,13 @@
 static void
 label(const struct bc_cmd_ctx *ctx, const char *name)
 {
-	out_color(ctx, stdout, C_BOLD);
-	printf("%-11s", name);
-	out_color(ctx, stdout, C_RESET);
+	out_label(ctx, stdout, 11, name);
 }
 
 static void
 line_kv(const struct bc_cmd_ctx *ctx, const char *name, const char *value)
 {
-	label(ctx, name);
-	out_text(stdout, value ? value : "-", 0);
-	putchar('\n');
+	out_field(ctx, stdout, 11, name, value);
 }
 
 static void

@@ -53,6 +53,9 @@ void out_textn(FILE *f, const char *s, size_t len, int multiline);
 /* Colour helpers: nothing is written unless ctx->color. */
 enum out_color { C_RESET, C_BOLD, C_DIM, C_RED, C_GREEN, C_YELLOW, C_BLUE, C_MAGENTA, C_CYAN };
 void out_color(const struct bc_cmd_ctx *ctx, FILE *f, enum out_color c);
+/* "name" in bold padded to width; with out_field, then the sanitized value ("-" if NULL). */
+void out_label(const struct bc_cmd_ctx *ctx, FILE *f, int width, const char *name);
+void out_field(const struct bc_cmd_ctx *ctx, FILE *f, int width, const char *name, const char *value);
 /* Terminal width for tables (COLUMNS, ioctl, else 80; unlimited when not a tty). */
 int out_width(const struct bc_cmd_ctx *ctx);
 /* Format helpers */

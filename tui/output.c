@@ -69,6 +69,22 @@ out_color(const struct bc_cmd_ctx *ctx, FILE *f, enum out_color c)
 		fputs(seq[c], f);
 }
 
+void
+out_label(const struct bc_cmd_ctx *ctx, FILE *f, int width, const char *name)
+{
+	out_color(ctx, f, C_BOLD);
+	fprintf(f, "%-*s", width, name);
+	out_color(ctx, f, C_RESET);
+}
+
+void
+out_field(const struct bc_cmd_ctx *ctx, FILE *f, int width, const char *name, const char *value)
+{
+	out_label(ctx, f, width, name);
+	out_text(f, value ? value : "-", 0);
+	fputc('\n', f);
+}
+
 int
 out_width(const struct bc_cmd_ctx *ctx)
 {
