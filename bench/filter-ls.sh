@@ -19,7 +19,7 @@ else
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/bc-bench-filter.XXXXXX")
 	trap 'rm -rf "$dir"' EXIT
 fi
-case $BANCADA in /*) ;; *) BANCADA=$(pwd)/$BANCADA ;; esac
+. "$(dirname "$0")/lib.sh"   # the real binary, not libtool's wrapper script
 cd "$dir"
 db=$dir/.bancada/bancada.db
 [ -f "$dir/.bancada/generated" ] || {
@@ -76,12 +76,7 @@ PY
 touch "$dir/.bancada/generated"
 }
 
-# A libtool wrapper script costs a bash start per call: run the real binary.
 bin=$BANCADA
-case $(head -c 2 "$BANCADA") in
-'#!') [ -x "$(dirname "$BANCADA")/.libs/bancada" ] && bin=$(dirname "$BANCADA")/.libs/bancada &&
-	export LD_LIBRARY_PATH="$(dirname "$BANCADA")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
-esac
 BIN=$bin python3 - "$db" "$RUNS" <<'PY'
 import os, resource, sqlite3, subprocess, sys, time
 db, n = sys.argv[1], sys.argv[2]

@@ -8,7 +8,8 @@
 # Size: BENCH_RUNS (default 10000) x BENCH_METRICS (10) x BENCH_STEPS (1000),
 # the import issue's tree (100 M points, about 3 GB of metric files); try
 # BENCH_RUNS=1000 for a quick look. Goals: import >= 10x faster than the
-# Python reader; re-import under 1 s.
+# Python reader; re-import under 1 s. BENCH_TREE=DIR keeps the generated
+# mlruns/ in DIR (generated there once, reused by later runs of the same size).
 set -eu
 BANCADA=${1:-${BANCADA:-./bancada}}
 RUNS=${BENCH_RUNS:-10000}
@@ -16,16 +17,22 @@ METRICS=${BENCH_METRICS:-10}
 STEPS=${BENCH_STEPS:-1000}
 command -v python3 >/dev/null || { echo "bench: needs python3"; exit 77; }
 PY=$(python3 -c "import sys; print(sys.executable)")
-case $BANCADA in /*) ;; *) BANCADA=$PWD/$BANCADA ;; esac
+. "$(dirname "$0")/lib.sh"   # the real binary, not libtool's wrapper script
 dir=$(mktemp -d "${TMPDIR:-/var/tmp}/bc-bench-import.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
+tree=${BENCH_TREE:-$dir/tree}
+mkdir -p "$tree"
+tree=$(cd "$tree" && pwd)
+size="$RUNS $METRICS $STEPS"
 cd "$dir"
 
-echo "# generating mlruns/: $RUNS runs x $METRICS metrics x $STEPS steps"
-"$PY" - "$RUNS" "$METRICS" "$STEPS" <<'EOF'
+if [ "$(cat "$tree/.size" 2>/dev/null)" != "$size" ]; then
+echo "# generating mlruns/: $RUNS runs x $METRICS metrics x $STEPS steps in $tree"
+rm -rf "$tree/mlruns" "$tree/.size"
+"$PY" - "$RUNS" "$METRICS" "$STEPS" "$tree/mlruns" <<'EOF'
 import os, sys
 runs, metrics, steps = (int(a) for a in sys.argv[1:4])
-root = "mlruns/1"
+root = os.path.join(sys.argv[4], "1")
 os.makedirs(root)
 with open(os.path.join(root, "meta.yaml"), "w") as f:
     f.write("artifact_location: file:./mlruns/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: bench\n")
@@ -51,7 +58,11 @@ for r in range(runs):
         with open(os.path.join(d, "metrics", "metric_%d" % m), "w") as f:
             f.write("".join(lines))
 EOF
-du -sh mlruns | sed 's/^/# tree size: /'
+echo "$size" > "$tree/.size"
+else
+echo "# reusing $tree/mlruns: $RUNS runs x $METRICS metrics x $STEPS steps"
+fi
+du -sh "$tree/mlruns" | sed 's/^/# tree size: /'
 
 cat > reader.py <<'EOF'
 # A straightforward reader of an MLflow file store (what a Python script
@@ -95,16 +106,22 @@ for exp in os.listdir(root):
 print("python reader: %d runs, %d points" % (runs, points))
 EOF
 
-now() { date +%s%N; }
+# time CMD...: "wall user sys" seconds into the file t
+timed() { /usr/bin/time -f "%e %U %S" -o t "$@"; }
+wall() { cut -d' ' -f1 t; }
+cpu() { awk '{ printf "%.2f", $2 + $3 }' t; }
+echo "# load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+cat reader.py >/dev/null
 sync
-t0=$(now); "$PY" reader.py mlruns; t1=$(now)
-py_ms=$(( (t1 - t0) / 1000000 ))
+timed "$PY" reader.py "$tree/mlruns"
+py_wall=$(wall); py_cpu=$(cpu)
 mkdir proj && cd proj && "$BANCADA" init >/dev/null
-t0=$(now); "$BANCADA" import mlflow -q ../mlruns; t1=$(now)
-bc_ms=$(( (t1 - t0) / 1000000 ))
-t0=$(now); "$BANCADA" import mlflow ../mlruns; t1=$(now)
-re_ms=$(( (t1 - t0) / 1000000 ))
-echo "python reader        : $py_ms ms"
-echo "bancada import       : $bc_ms ms"
-echo "bancada re-import    : $re_ms ms (goal < 1000 ms)"
-echo "ratio python/bancada : $(awk "BEGIN { printf \"%.1fx\", $py_ms / ($bc_ms > 0 ? $bc_ms : 1) }") (goal >= 10x)"
+timed "$BANCADA" import mlflow -q "$tree/mlruns"
+bc_wall=$(wall); bc_cpu=$(cpu)
+timed "$BANCADA" import mlflow "$tree/mlruns"
+re_wall=$(wall); re_cpu=$(cpu)
+printf '%-22s: %8s s wall %8s s cpu\n' "python reader" "$py_wall" "$py_cpu"
+printf '%-22s: %8s s wall %8s s cpu\n' "bancada import" "$bc_wall" "$bc_cpu"
+printf '%-22s: %8s s wall %8s s cpu (goal < 1 s)\n' "bancada re-import" "$re_wall" "$re_cpu"
+echo "ratio python/bancada  : $(awk "BEGIN { printf \"%.1fx wall, %.1fx cpu\", $py_wall / ($bc_wall > 0 ? $bc_wall : 0.01), $py_cpu / ($bc_cpu > 0 ? $bc_cpu : 0.01) }") (goal >= 10x)"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,6 +7,7 @@
 # usage: bench/plugin-trust.sh [path/to/bancada]
 set -eu
 BANCADA=${1:-${BANCADA:-bancada}}
+. "$(dirname "$0")/lib.sh"   # the real binary, not libtool's wrapper script
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bc-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/home/data" XDG_STATE_HOME="$tmp/home/state"

@@ -6,7 +6,7 @@
 #   BANCADA=path/to/bancada bench/run-overhead.sh [FILES] [REPEAT]
 set -eu
 BANCADA=${BANCADA:-./bancada}
-case $BANCADA in /*) ;; *) BANCADA=$(pwd)/$BANCADA ;; esac
+. "$(dirname "$0")/lib.sh"   # the real binary, not libtool's wrapper script
 FILES=${1:-10000}
 N=${2:-20}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bc-bench-run.XXXXXX")
@@ -20,19 +20,15 @@ git add -A >/dev/null && git commit -qm files
 # let the index settle (files written in the same second as the index are "racy" and rehashed)
 sleep 2 && git status --porcelain >/dev/null
 "$BANCADA" init >/dev/null
-ms() { date +%s%N; }
-time_n() { # time_n CMD...: mean ms over N runs
-	t0=$(ms)
-	k=0
-	while [ $k -lt "$N" ]; do "$@" >/dev/null 2>&1; k=$((k + 1)); done
-	echo $(( ($(ms) - t0) / N / 1000 ))
-}
 "$BANCADA" run -q --sample 0 -- true >/dev/null   # warm the caches
-base=$(time_n true)
-git_us=$(time_n git status --porcelain)
-run_us=$(time_n "$BANCADA" run -q --sample 0 -- true)
-echo "repo: $FILES files; mean of $N runs"
-printf 'true:                 %6.1f ms\n' "$(echo "$base" | awk '{print $1/1000}')"
-printf 'git status --porcelain: %4.1f ms (reference)\n' "$(echo "$git_us" | awk '{print $1/1000}')"
-printf 'bancada run -- true:  %6.1f ms (goal < 30 ms)\n' "$(echo "$run_us" | awk '{print $1/1000}')"
-echo "ratio: bancada run / git status = $(awk -v a="$run_us" -v b="$git_us" 'BEGIN { printf "%.2f", a / b }')x"
+set -- $(bench_stats "$N" true); t_w=$1 t_c=$3
+set -- $(bench_stats "$N" git status --porcelain); g_w=$1 g_c=$3
+set -- $(bench_stats "$N" "$BANCADA" run -q --sample 0 -- true); r_w=$1 r_c=$3
+set -- $(bench_stats "$N" "$BANCADA" run -q --sample 0 --no-git -- true); n_w=$1 n_c=$3
+echo "repo: $FILES files; median wall and mean CPU (user+sys) of $N runs; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-34s %6s ms wall %6s ms cpu\n' "true" "$t_w" "$t_c"
+printf '%-34s %6s ms wall %6s ms cpu  (reference)\n' "git status --porcelain" "$g_w" "$g_c"
+printf '%-34s %6s ms wall %6s ms cpu  (goal < 30 ms)\n' "bancada run -- true" "$r_w" "$r_c"
+printf '%-34s %6s ms wall %6s ms cpu\n' "bancada run --no-git -- true" "$n_w" "$n_c"
+echo "ratio: bancada run / git status = $(awk -v a="$r_w" -v b="$g_w" 'BEGIN { printf "%.2f", a / b }')x wall," \
+	"$(awk -v a="$r_c" -v b="$g_c" 'BEGIN { printf "%.2f", a / b }')x cpu"

@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "bundle-inputs.h"
 #include "bundle-pipe.h"
+#include "bundle-zst.h"
 
 struct out {
 	bc_project *p;
@@ -307,8 +308,11 @@ bc_bundle_create(bc_project *p, const bc_bundle_create_options *o, bc_bundle_inf
 			"%s already exists: remove it, give -o FILE, or use --force", output);
 		goto done;
 	}
+	/* tar.zst hashes while it compresses: the manifest is sized with placeholder hashes */
+	int onepass = o->format == BC_BUNDLE_TAR_ZST;
 	uint64_t done_bytes = 0, total = 2 * in.total;
-	if ((rc = bundle_inputs_hash(p, &in, o->progress, o->payload, &done_bytes, total)) < 0)
+	if ((rc = onepass ? bundle_inputs_kind(p, &in)
+			: bundle_inputs_hash(p, &in, o->progress, o->payload, &done_bytes, total)) < 0)
 		goto done;
 	const char *why = NULL;
 	size_t mlen = 0;
@@ -337,8 +341,14 @@ bc_bundle_create(bc_project *p, const bc_bundle_create_options *o, bc_bundle_inf
 	struct tz_guard tz = { NULL, 0 };
 	if (o->format == BC_BUNDLE_ZIP)
 		tz_utc(&tz);
-	rc = write_archive(p, fd, o, &in, manifest, mlen, (time_t)(created_ms / 1000), &done_bytes,
-		total, &out->size, out->sha256);
+	if (onepass) {
+		struct bundle_zst_manifest zm = { r, name, version, signature, o->meta, mlen };
+		rc = bundle_write_zst(p, fd, o, &in, &zm, (time_t)(created_ms / 1000), &out->size,
+			out->sha256);
+	} else {
+		rc = write_archive(p, fd, o, &in, manifest, mlen, (time_t)(created_ms / 1000),
+			&done_bytes, total, &out->size, out->sha256);
+	}
 	if (o->format == BC_BUNDLE_ZIP)
 		tz_restore(&tz);
 	mode_t mask = umask(022);

@@ -266,6 +266,31 @@ done:
 	return rc;
 }
 
+int
+bundle_inputs_kind(bc_project *p, struct bundle_inputs *in)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		bundle_input *f = &in->v[i];
+		int fd = bundle_input_open(p, f);
+		if (fd < 0)
+			return fd;
+		unsigned char head[16];
+		ssize_t n;
+		do
+			n = pread(fd, head, f->size < sizeof head ? (size_t)f->size : sizeof head, 0);
+		while (n < 0 && errno == EINTR);
+		int e = errno;
+		close(fd);
+		if (n < 0)
+			return bc_error_set(p, BC_ERR_INPUT, BC_ERROR, "cannot read %s: %s", f->src,
+				strerror(e));
+		f->exec_kind = bc_bundle_exec_kind(f->name, n ? head : NULL, (size_t)n);
+		memset(f->sha256, '0', 64);
+		f->sha256[64] = '\0';
+	}
+	return 0;
+}
+
 void
 bundle_inputs_free(struct bundle_inputs *in)
 {

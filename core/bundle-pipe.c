@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A two-slot pipeline for payload bytes: the thread that decompresses
+ * A four-slot pipeline for payload bytes: the thread that decompresses
  * hands full buffers to a worker that hashes them (SHA-256, libcrypto) and
  * optionally writes them to a file. Decompression and hashing overlap on
  * two cores, as `zstd -dc | openssl dgst` does, with constant memory.
@@ -15,7 +15,7 @@
 #include "internal.h"
 #include "bundle-pipe.h"
 
-#define NSLOTS 2
+#define NSLOTS 4             /* slack for scheduling jitter on a loaded machine */
 
 struct bundle_pipe {
 	pthread_t th;

@@ -7,7 +7,7 @@
 
 struct bundle_pipe;
 
-/* Start the worker thread with two BUNDLE_CHUNK buffers; NULL on failure. */
+/* Start the worker thread with four BUNDLE_CHUNK buffers; NULL on failure. */
 struct bundle_pipe *bundle_pipe_new(void);
 /* Start a new stream: reset the hash; bytes also go to `fd` unless it is -1. */
 int bundle_pipe_begin(struct bundle_pipe *bp, int fd);

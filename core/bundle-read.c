@@ -190,6 +190,13 @@ read_manifest(struct reader *r, struct archive_entry *e)
 	return rc;
 }
 
+/* Has the caller asked to stop (bc_bundle_read_options.cancel)? */
+static int
+cancelled(const struct reader *r)
+{
+	return r->opts && r->opts->cancel && __atomic_load_n(r->opts->cancel, __ATOMIC_RELAXED);
+}
+
 /* Stream one payload entry through the hash (and the sink), capped at its declared size. */
 static int
 read_payload(struct reader *r, bc_bundle_file *f, const char *name)
@@ -217,6 +224,11 @@ read_payload(struct reader *r, bc_bundle_file *f, const char *name)
 		}
 		if (n == 0)
 			break;
+		if (cancelled(r)) {
+			stop = problem(r, 1, NULL, "cancelled after %llu bytes",
+				(unsigned long long)r->rep->bytes);
+			break;
+		}
 		if (first && !f->exec_kind)
 			f->exec_kind = bc_bundle_exec_kind(f->path, buf, (size_t)n);
 		first = 0;
@@ -340,7 +352,7 @@ open_archive(const char *file, int *fdp, bc_bundle_report *rep)
 	archive_read_support_filter_xz(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_zip_seekable(a);
-	if (archive_read_open_fd(a, fd, 256 * 1024) != ARCHIVE_OK) {
+	if (archive_read_open_fd(a, fd, BUNDLE_CHUNK) != ARCHIVE_OK) {
 		bundle_problem(rep, NULL, "cannot read %s: not a bundle (tar or zip, plain or with gzip, zstd or xz), or corrupt or truncated: %s",
 			file, archive_error_string(a));
 		archive_read_free(a);
@@ -373,6 +385,10 @@ bundle_read(const char *file, const bc_bundle_read_options *opts, struct bundle_
 	struct archive_entry *e = archive_entry_new();
 	int stop = 0;
 	while (!stop) {
+		if (cancelled(&r)) {
+			problem(&r, 1, NULL, "cancelled after %llu bytes", (unsigned long long)r.rep->bytes);
+			break;
+		}
 		int rc = archive_read_next_header2(r.a, e);
 		if (rc == ARCHIVE_EOF) {
 			if (r.rep->entries == 0)

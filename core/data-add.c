@@ -107,6 +107,8 @@ run_jobs(struct add_ctx *a, size_t n, const bc_data_options *opts)
 			struct job *j = &a->jobs[i];
 			if (j->tmp && cache_finalize(a->p, j->tmp, j->hash, 0, j->err, sizeof j->err) < 0)
 				rc = bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "%s", j->err);
+			free(j->tmp);   /* renamed into place (or removed on error) */
+			j->tmp = NULL;
 		}
 		if (!rc && cfd >= 0 && syncfs(cfd) < 0)
 			rc = bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "cannot sync the cache: %s", strerror(errno));

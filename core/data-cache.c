@@ -59,25 +59,42 @@ set_err(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Create a temp object, already read-only (0444: the open fd can still
+ * write), under a name unique to this process; the directory is created only
+ * when missing, so a small file costs one create and no mkdir calls. */
 static int
 open_tmp(bc_project *p, char **tmp_out)
 {
+	static unsigned long counter;
 	char *dir = bc_sprintf("%s/cache/tmp", bc_project_dir(p));
 	if (!dir)
 		return -ENOMEM;
-	bc_mkdir_p(dir, 0755);
-	char *tmp = bc_sprintf("%s/tmp_obj_XXXXXX", dir);
-	free(dir);
-	if (!tmp)
-		return -ENOMEM;
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
+	int made = 0, e = EEXIST;
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		unsigned long c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+		char *tmp = bc_sprintf("%s/tmp_obj_%ld_%lu", dir, (long)getpid(), c);
+		if (!tmp) {
+			e = ENOMEM;
+			break;
+		}
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (fd >= 0) {
+			free(dir);
+			*tmp_out = tmp;
+			return fd;
+		}
+		e = errno;
 		free(tmp);
-		return -e;
+		if (e == ENOENT && !made) {
+			made = 1;
+			bc_mkdir_p(dir, 0755);
+			continue;
+		}
+		if (e != EEXIST)   /* EEXIST: a leftover of a dead process with our pid */
+			break;
 	}
-	*tmp_out = tmp;
-	return fd;
+	free(dir);
+	return -e;
 }
 
 int
@@ -88,30 +105,28 @@ cache_finalize(bc_project *p, const char *tmp, const char *hex, int sync_dir,
 	if (!final)
 		return -ENOMEM;
 	char *slash = strrchr(final, '/');
-	*slash = '\0';
-	if (mkdir(final, 0755) < 0 && errno != EEXIST) {
-		int e = errno;
-		set_err(err, errsz, "cannot create cache directory %s: %s", final, strerror(e));
-		free(final);
-		unlink(tmp);
-		return -e;
-	}
-	*slash = '/';
-	int rc = 0;
-	if (link(tmp, final) < 0 && errno != EEXIST) {
-		/* filesystems without hard links: rename (atomic, same directory tree) */
-		if (rename(tmp, final) < 0) {
-			rc = -errno;
-			set_err(err, errsz, "cannot store object %s: %s", final, strerror(-rc));
-		}
-	}
-	unlink(tmp);
-	if (!rc) {
-		/* freshen: gc keeps recent objects (git's freshen_loose_object) */
-		utimensat(AT_FDCWD, final, NULL, 0);
+	/* rename: one directory operation; an existing object of the same name
+	 * has the same content, so replacing it is harmless (and concurrent adds
+	 * still end with one object) */
+	int rc = rename(tmp, final) < 0 ? -errno : 0;
+	if (rc == -ENOENT) {
 		*slash = '\0';
-		if (sync_dir)
-			bc_fsync_dir(final);
+		if (mkdir(final, 0755) < 0 && errno != EEXIST) {
+			rc = -errno;
+			set_err(err, errsz, "cannot create cache directory %s: %s", final, strerror(-rc));
+			free(final);
+			unlink(tmp);
+			return rc;
+		}
+		*slash = '/';
+		rc = rename(tmp, final) < 0 ? -errno : 0;
+	}
+	if (rc) {
+		set_err(err, errsz, "cannot store object %s: %s", final, strerror(-rc));
+		unlink(tmp);
+	} else if (sync_dir) {
+		*slash = '\0';
+		bc_fsync_dir(final);
 	}
 	free(final);
 	return rc;
@@ -125,6 +140,27 @@ same_stat(const struct stat *a, const struct stat *b)
 		a->st_ctim.tv_nsec == b->st_ctim.tv_nsec && a->st_ino == b->st_ino;
 }
 
+/* Where the filesystem can (xfs, btrfs), make the object a reflink clone of
+ * the source and hash the clone: no data is written, and the hash is that of
+ * exactly what the object holds (nothing else writes it). 1: cannot clone. */
+static int
+clone_hash(int fd, int out, const char *tmp, char hex[BC_DATA_HEX], int64_t *size)
+{
+#ifdef FICLONE
+	if (ioctl(out, FICLONE, fd) < 0)
+		return 1;
+	int in = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -errno;
+	int rc = data_hash_copy(in, -1, hex, size);
+	close(in);
+	return rc;
+#else
+	(void)fd; (void)out; (void)tmp; (void)hex; (void)size;
+	return 1;
+#endif
+}
+
 int
 cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
 	char hex[BC_DATA_HEX], int64_t *size, char **tmp_out, char *err, size_t errsz)
@@ -136,7 +172,10 @@ cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
 			bc_project_dir(p), strerror(-out));
 		return out;
 	}
-	int rc = data_hash_copy(fd, out, hex, size);
+	/* a clone costs more than a copy for small files: clone from one chunk up */
+	int rc = before && before->st_size >= DATA_CHUNK ? clone_hash(fd, out, tmp, hex, size) : 1;
+	if (rc == 1)   /* no reflink here: hash and copy in one pass */
+		rc = data_hash_copy(fd, out, hex, size);
 	if (rc < 0)
 		set_err(err, errsz, "cannot copy into the cache (%s): %s",
 			rc == -ENOSPC || rc == -EDQUOT ? "disk full" : "write failed", strerror(-rc));
@@ -147,8 +186,6 @@ cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
 		if (err)
 			snprintf(err, errsz, "changed while being hashed: try again once nothing writes to it");
 	}
-	if (!rc && fchmod(out, 0444) < 0)
-		rc = -errno;
 	if (!rc && sync && fsync(out) < 0) {
 		rc = -errno;
 		set_err(err, errsz, "cannot sync %s: %s", tmp, strerror(-rc));
@@ -195,7 +232,7 @@ cache_insert_buf(bc_project *p, const void *data, size_t len, char hex[BC_DATA_H
 			left -= (size_t)n;
 		}
 	}
-	if (!rc && (fchmod(fd, 0444) < 0 || fsync(fd) < 0))
+	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
@@ -384,7 +421,8 @@ cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int m
 		} else {
 			int cloned = 0;
 #ifdef FICLONE
-			if (mode == BC_DATA_LINK_REFLINK && ioctl(out, FICLONE, in) == 0) {
+			/* copy mode too: a clone is a copy that shares blocks until written */
+			if (ioctl(out, FICLONE, in) == 0) {
 				cloned = 1; /* verify the object itself: same bytes */
 				char why[128];
 				corrupt = cache_verify(p, hex, why, sizeof why) != 0;

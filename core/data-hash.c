@@ -140,12 +140,10 @@ data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size)
 	int rc = 0, threaded = 0, nbuf = out_fd >= 0 ? NBUF : 1;
 	pthread_t th;
 	int64_t total = 0;
-	for (int i = 0; i < nbuf; i++) {
-		r.buf[i] = malloc(DATA_CHUNK);
-		if (!r.buf[i]) {
-			rc = -ENOMEM;
-			goto done;
-		}
+	/* the other buffers of the ring only when the input is larger than one */
+	if (!(r.buf[0] = malloc(DATA_CHUNK))) {
+		rc = -ENOMEM;
+		goto done;
 	}
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
@@ -173,15 +171,22 @@ data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size)
 			rc = -EIO;
 			break;
 		}
-		if (out_fd < 0)
-			continue;
-		if (!threaded && n < DATA_CHUNK) {
-			/* whole input fits one chunk: write it inline */
-			if ((rc = write_all(out_fd, r.buf[i], (size_t)n)) < 0)
-				break;
+		if (out_fd < 0) {
+			if (n < DATA_CHUNK)
+				break;   /* read_full stops short only at the end */
 			continue;
 		}
+		if (!threaded && n < DATA_CHUNK) {
+			/* whole input fits one chunk (read_full saw the end): write it inline */
+			rc = write_all(out_fd, r.buf[i], (size_t)n);
+			break;
+		}
 		if (!threaded) {
+			for (int k = 1; k < nbuf && !rc; k++)
+				if (!(r.buf[k] = malloc(DATA_CHUNK)))
+					rc = -ENOMEM;
+			if (rc)
+				break;
 			if (pthread_create(&th, NULL, writer_main, &r) != 0) {
 				rc = -EAGAIN;
 				break;

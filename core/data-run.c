@@ -11,6 +11,7 @@
 #include <string.h>
 #include <git2.h>
 #include "data-internal.h"
+#include "gitfast.h"
 
 /* Cheap test before walking the work tree for pointer files: data was added
  * here (the stat cache has rows), or the git index holds a pointer file. */
@@ -25,6 +26,10 @@ may_track_data(bc_project *p)
 	}
 	if (any)
 		return 1;
+	/* the index read in place: no libgit2 to load (see core/gitfast.c) */
+	int fast = bc_git_fast_index_has_suffix(bc_project_root(p), BC_DATA_POINTER_EXT);
+	if (fast >= 0)
+		return fast;
 	git_repository *repo = NULL;
 	git_index *idx = NULL;
 	if (git_repository_open_ext(&repo, bc_project_root(p), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||

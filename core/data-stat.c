@@ -57,12 +57,20 @@ slot(data_stat *sc, const char *path)
 	return &sc->v[i];
 }
 
+static int grow_to(data_stat *sc, size_t ncap);
+
 static int
 grow(data_stat *sc)
 {
 	if (sc->cap && (sc->n + 1) * 4 < sc->cap * 3)
 		return 0;
-	size_t ncap = sc->cap ? sc->cap * 2 : 1024;
+	return grow_to(sc, sc->cap ? sc->cap * 2 : 1024);
+}
+
+/* Rehash into ncap slots (a power of two). */
+static int
+grow_to(data_stat *sc, size_t ncap)
+{
 	struct sentry *old = sc->v;
 	size_t ocap = sc->cap;
 	sc->v = calloc(ncap, sizeof *sc->v);
@@ -89,6 +97,16 @@ data_stat_load(bc_project *p, data_stat **out)
 	pthread_mutex_init(&sc->mu, NULL);
 	*out = sc;
 	sqlite3_stmt *st;
+	/* size the table once (no rehash while loading 100k entries) */
+	if (bc_prepare(p, &st, "SELECT count(*) FROM data_stat") == 0) {
+		int64_t rows = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		while ((int64_t)sc->cap * 3 < rows * 4 + 4)
+			if (grow_to(sc, sc->cap * 2) < 0)
+				break;
+	} else {
+		bc_error_clear(p);
+	}
 	if (bc_prepare(p, &st, "SELECT path, dev, ino, size, mtime_ns, ctime_ns, hash, recorded_ns"
 			" FROM data_stat") < 0)
 		return -1;

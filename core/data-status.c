@@ -288,7 +288,7 @@ bc_data_state_name(bc_data_state s)
 		[BC_DATA_MISSING] = "missing", [BC_DATA_NOT_CACHED] = "not in cache",
 		[BC_DATA_ADDED] = "added", [BC_DATA_DELETED] = "deleted",
 		[BC_DATA_UNCHANGED] = "unchanged", [BC_DATA_UPDATED] = "updated",
-		[BC_DATA_REFUSED] = "refused",
+		[BC_DATA_REFUSED] = "refused", [BC_DATA_UNREADABLE] = "unreadable",
 	};
 	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }

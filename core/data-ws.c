@@ -219,6 +219,33 @@ names_push(struct names *s, char *name)
 	return 0;
 }
 
+/* Type of a listed entry: S_IFREG, S_IFDIR, S_IFLNK, other bits, or 0 when the
+ * filesystem did not say (then fstatat is needed). Saves one stat per file. */
+static mode_t
+name_type(const char *name)
+{
+	switch ((unsigned char)name[strlen(name) + 1]) {
+	case DT_REG: return S_IFREG;
+	case DT_DIR: return S_IFDIR;
+	case DT_LNK: return S_IFLNK;
+	case DT_UNKNOWN: return 0;
+	default: return S_IFIFO;  /* some special file */
+	}
+}
+
+/* st_mode of entry `name` of dfd: from the listing, else lstat. */
+static int
+entry_mode(int dfd, const char *name, mode_t *mode)
+{
+	struct stat st;
+	if ((*mode = name_type(name)) != 0)
+		return 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	*mode = st.st_mode;
+	return 0;
+}
+
 static int
 read_names(int dfd, struct names *out)
 {
@@ -230,10 +257,19 @@ read_names(int dfd, struct names *out)
 		return -errno;
 	}
 	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			if (names_push(out, bc_strdup(de->d_name)) < 0)
-				break;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* the entry type rides after the name's NUL (see name_type) */
+		size_t len = strlen(de->d_name);
+		char *name = malloc(len + 2);
+		if (name) {
+			memcpy(name, de->d_name, len + 1);
+			name[len + 1] = (char)de->d_type;
+		}
+		if (names_push(out, name) < 0)
+			break;
+	}
 	closedir(d);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, cmp_str);
@@ -264,12 +300,12 @@ walk_pointers(bc_project *p, int dfd, const char *rel, data_ptrs *out)
 		const char *name = nm.v[i];
 		size_t len = strlen(name);
 		char *sub = rel[0] ? bc_sprintf("%s/%s", rel, name) : bc_strdup(name);
-		struct stat st;
-		if (!sub || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		mode_t mode;
+		if (!sub || entry_mode(dfd, name, &mode) < 0) {
 			free(sub);
 			continue;
 		}
-		if (S_ISREG(st.st_mode) && len > el && !strcmp(name + len - el, BC_DATA_POINTER_EXT)) {
+		if (S_ISREG(mode) && len > el && !strcmp(name + len - el, BC_DATA_POINTER_EXT)) {
 			char *text = NULL;
 			size_t tl = 0;
 			char *full = bc_path_join(bc_project_root(p), sub);
@@ -281,7 +317,7 @@ walk_pointers(bc_project *p, int dfd, const char *rel, data_ptrs *out)
 			else if ((rc = data_ptr_parse(p, sub, text, tl, rel, &d)) == 0)
 				rc = data_ptrs_push(out, &d);
 			free(text);
-		} else if (S_ISDIR(st.st_mode) && !is_reserved(name, len)) {
+		} else if (S_ISDIR(mode) && !is_reserved(name, len)) {
 			/* a tracked directory is data, not workspace: do not descend */
 			char *ptr = bc_sprintf("%s" BC_DATA_POINTER_EXT, name);
 			int tracked = ptr && has_name(&nm, ptr);
@@ -328,15 +364,15 @@ walk_files(bc_project *p, int dfd, const char *top, const char *rel, struct name
 			continue;  /* left by an interrupted checkout; the re-run reuses it */
 		}
 		char *sub = rel[0] ? bc_sprintf("%s/%s", rel, nm.v[i]) : bc_strdup(nm.v[i]);
-		struct stat st;
+		mode_t mode;
 		if (!sub) {
 			rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
-		} else if (fstatat(dfd, nm.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		} else if (entry_mode(dfd, nm.v[i], &mode) < 0) {
 			rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot stat %s/%s: %s", top, sub, strerror(errno));
-		} else if (S_ISREG(st.st_mode)) {
+		} else if (S_ISREG(mode)) {
 			rc = names_push(out, sub);
 			sub = NULL;
-		} else if (S_ISDIR(st.st_mode)) {
+		} else if (S_ISDIR(mode)) {
 			int sfd = openat(dfd, nm.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sfd < 0)
 				rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot open %s/%s: %s: fix its permissions",
@@ -348,7 +384,7 @@ walk_files(bc_project *p, int dfd, const char *top, const char *rel, struct name
 		} else {
 			rc = bc_error_set(p, BC_ERR_INPUT, BC_EINVALID,
 				"%s/%s is a %s: data directories may hold only regular files and directories (replace or remove it)",
-				top, sub, S_ISLNK(st.st_mode) ? "symlink" : "special file");
+				top, sub, S_ISLNK(mode) ? "symlink" : "special file");
 		}
 		free(sub);
 	}

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <git2.h>
 #include "internal.h"
+#include "lazy.h"
+#include "gitfast.h"
 
 static void
 git_init_once(void)
@@ -127,8 +129,12 @@ done:
 int
 bc_git_state_read(bc_project *p, const char *dir, int want_patch, size_t patch_cap, bc_git_state *out)
 {
-	git_init_once();
 	memset(out, 0, sizeof *out);
+	if (bc_git_fast_state(p, dir, out) == 0)
+		return 0;                           /* clean, and libgit2 not even loaded */
+	if (bc_lazy_require(p, &bc_lazy_git, BC_ERR_GIT) < 0)
+		return -1;
+	git_init_once();
 	git_repository *repo = NULL;
 	git_reference *head = NULL;
 	git_object *tree_obj = NULL;
@@ -171,8 +177,11 @@ bc_git_state_read(bc_project *p, const char *dir, int want_patch, size_t patch_c
 			goto done;
 		}
 	}
-	if (tree_obj && !maybe_dirty(repo, (git_tree *)tree_obj))
-		goto done;                          /* clean: no patch to build */
+	if (tree_obj && !maybe_dirty(repo, (git_tree *)tree_obj)) {
+		/* clean: no patch to build, and next time gitfast.c can tell */
+		bc_git_fast_remember_clean(p, out->toplevel, out->commit);
+		goto done;
+	}
 	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;
 	if (git_diff_tree_to_workdir_with_index(&diff, repo, (git_tree *)tree_obj, &opts) < 0) {
@@ -211,6 +220,8 @@ bc_git_state_clear(bc_git_state *st)
 int
 bc_git_diff_commits(bc_project *p, const char *repo_dir, const char *a, const char *b, char **out, size_t *len)
 {
+	if (bc_lazy_require(p, &bc_lazy_git, BC_ERR_GIT) < 0)
+		return -1;
 	git_init_once();
 	git_repository *repo = NULL;
 	git_object *ta = NULL, *tb = NULL;

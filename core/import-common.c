@@ -271,6 +271,28 @@ run_digest(struct imp_run *r, char out[17])
 
 /* ---- the import context ---- */
 
+/* set on reader threads: warnings are kept there and replayed by the writer */
+static __thread bc_buf *warn_sink;
+
+void
+imp_warn_defer(bc_buf *sink)
+{
+	warn_sink = sink;
+}
+
+void
+imp_warn_replay(struct imp_ctx *c, const bc_buf *sink)
+{
+	for (size_t off = 0; off < sink->len;) {
+		const char *msg = sink->data + off;
+		size_t n = strlen(msg);
+		c->stats->warnings++;
+		if (c->opts && c->opts->warn)
+			c->opts->warn(msg, c->opts->payload);
+		off += n + 1;
+	}
+}
+
 void
 imp_warn(struct imp_ctx *c, const char *fmt, ...)
 {
@@ -279,6 +301,10 @@ imp_warn(struct imp_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (warn_sink) {
+		bc_buf_put(warn_sink, msg, strlen(msg) + 1);
+		return;
+	}
 	c->stats->warnings++;
 	if (c->opts && c->opts->warn)
 		c->opts->warn(msg, c->opts->payload);
@@ -352,14 +378,30 @@ imp_begin(struct imp_ctx *c, bc_project *p, const char *tool, const char *src_pa
 		return bc_db_error(p, "cannot read earlier imports");
 	if (c->nknown)
 		qsort(c->known, c->nknown, sizeof *c->known, cmp_known);
+	/* a batch must fit in SQLite's page cache, or it spills pages to the
+	 * WAL mid-transaction and reads them back */
+	if (bc_prepare(p, &st, "PRAGMA cache_size") == 0) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			c->cache_size = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (c->cache_size && bc_exec(p, "PRAGMA cache_size=-" IMP_CACHE_KIB) < 0)
+			c->cache_size = 0;
+	}
 	return 0;
 }
 
-void
-imp_end(struct imp_ctx *c)
+int
+imp_end(struct imp_ctx *c, int rc)
 {
-	if (c->p)
-		imp_flush_pending(c);   /* on failure the next import completes the run */
+	/* runs stored so far are complete: keep them even when the import failed */
+	if (c->p && imp_batch_commit(c, 1) < 0 && rc == 0)
+		rc = -1;
+	imp_stmts_free(c);
+	if (c->cache_size) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)c->cache_size);
+		sqlite3_exec(c->p->db, sql, NULL, NULL, NULL);
+	}
 	imp_progress(c, 1);
 	for (size_t i = 0; i < c->nknown; i++) {
 		free(c->known[i].src_id);
@@ -369,6 +411,7 @@ imp_end(struct imp_ctx *c)
 	free(c->known);
 	free(c->src_path);
 	memset(c, 0, sizeof *c);
+	return rc;
 }
 
 static struct imp_known *
@@ -381,16 +424,28 @@ find_known(struct imp_ctx *c, const char *src_id)
 }
 
 int
-imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick)
+imp_quick_match(struct imp_ctx *c, const char *src_id, uint64_t quick)
 {
 	if (c->opts && c->opts->full)
 		return 0;
 	struct imp_known *k = find_known(c, src_id);
-	if (!k || !k->digest || !quick || k->quick != quick)
-		return 0;
+	return k && k->digest && quick && k->quick == quick;
+}
+
+void
+imp_count_unchanged(struct imp_ctx *c)
+{
 	c->stats->unchanged++;
 	c->done++;
 	imp_progress(c, 0);
+}
+
+int
+imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick)
+{
+	if (!imp_quick_match(c, src_id, quick))
+		return 0;
+	imp_count_unchanged(c);
 	return 1;
 }
 
@@ -405,15 +460,8 @@ imp_commit_run(struct imp_ctx *c, struct imp_run *r)
 		c->stats->unchanged++;
 		if (r->quick && r->quick != k->quick) {
 			/* content is the same (e.g. files copied again): remember the new stat */
-			sqlite3_stmt *st;
-			if (bc_prepare(c->p, &st, "UPDATE import_state SET quick=? WHERE run=?") < 0)
+			if (imp_update_quick(c, k->id, r->quick) < 0)
 				return -1;
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)r->quick);
-			sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
-			int s = sqlite3_step(st);
-			sqlite3_finalize(st);
-			if (s != SQLITE_DONE)
-				return bc_db_error(c->p, "cannot update the import state");
 			k->quick = r->quick;
 		}
 		imp_progress(c, 0);

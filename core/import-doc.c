@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,30 +42,55 @@ imp_parse_int(const char *s, const char *end, int64_t *out)
 }
 
 /*
- * Numbers in metric files: plain decimals with at most 15 significant
- * digits and a small exponent are converted exactly without strtod
- * (Clinger's fast path: both factors are exact doubles, one rounding);
- * anything else goes through imp_parse_double.
+ * Exact when the decimal has at most 19 significant digits and a small
+ * exponent: a mantissa below 2^53 with |exp10| <= 22 is Clinger's fast path
+ * (both factors exact doubles, one rounding). A larger mantissa (Python's
+ * repr writes 16-17 digits) is divided in x87 extended precision, which is
+ * one rounding to 64 bits; rounding that to a double is exact unless the
+ * extended result lies within one unit of a halfway point, and those rare
+ * cases go to strtod like everything else.
  */
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X87_EXTENDED 1
+static const long double pow10_ext[] = {
+	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L,
+	1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L,
+	1e26L, 1e27L,
+};
+
+static int
+ext_to_double(uint64_t m, int e10, double *out)
+{
+	long double x = (long double)m;    /* exact: 64-bit significand */
+	x = e10 < 0 ? x / pow10_ext[-e10] : x * pow10_ext[e10];
+	uint64_t sig;
+	memcpy(&sig, &x, sizeof sig);      /* the explicit 64-bit significand */
+	unsigned low = (unsigned)(sig & 0x7ff);
+	if (low >= 0x3ff && low <= 0x401)
+		return -1;                     /* near a halfway point: let strtod decide */
+	*out = (double)x;
+	return 0;
+}
+#endif
+
 int
 imp_parse_number(const char *s, const char *end, double *out)
 {
 	const char *p = s;
-	int neg = 0, digits = 0, frac = 0, seen_dot = 0;
+	int neg = 0, sig = 0, frac = 0, seen_dot = 0, any = 0;
 	uint64_t m = 0;
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
 	for (; p < end; p++) {
 		unsigned d = (unsigned)(*p - '0');
 		if (d <= 9) {
-			if (m == 0 && d == 0 && !seen_dot)
-				continue;            /* leading zeros */
-			if (m != 0 || d != 0 || seen_dot) {
-				if (++digits > 15)
-					return imp_parse_double(s, end, out);
-			}
-			m = m * 10 + d;
+			any = 1;
 			frac += seen_dot;
+			if (m == 0 && d == 0)
+				continue;            /* leading zeros */
+			if (++sig > 19)
+				return imp_parse_double(s, end, out);
+			m = m * 10 + d;
 		} else if (*p == '.' && !seen_dot) {
 			seen_dot = 1;
 		} else {
@@ -77,23 +103,25 @@ imp_parse_number(const char *s, const char *end, double *out)
 		const char *q = p + 1;
 		if (q < end && (*q == '-' || *q == '+'))
 			eneg = *q++ == '-';
-		if (q == end)
+		if (q == end || (unsigned)(*q - '0') > 9)
 			return imp_parse_double(s, end, out);
 		for (; q < end && (unsigned)(*q - '0') <= 9 && ev < 1000; q++)
 			ev = ev * 10 + (*q - '0');
 		e10 += eneg ? -ev : ev;
 		p = q;
 	}
-	if (p != end || p == s || (p - s == 1 && (*s == '.' || *s == '-' || *s == '+')))
+	if (p != end || !any)
 		return imp_parse_double(s, end, out);
-	double v = (double)m;
+	double v;
 	if (m == 0)
 		v = 0;
-	else if (e10 < 0 && e10 >= -22)
-		v /= pow10_exact[-e10];
-	else if (e10 > 0 && e10 <= 22)
-		v *= pow10_exact[e10];
-	else if (e10 != 0)
+	else if (m <= (1ULL << 53) && e10 >= -22 && e10 <= 22)
+		v = e10 < 0 ? (double)m / pow10_exact[-e10] : (double)m * pow10_exact[e10];
+#ifdef HAVE_X87_EXTENDED
+	else if (e10 >= -27 && e10 <= 27 && ext_to_double(m, e10, &v) == 0)
+		;
+#endif
+	else
 		return imp_parse_double(s, end, out);
 	*out = neg ? -v : v;
 	return 0;

@@ -279,6 +279,5 @@ bc_import_dvc(bc_project *p, const char *repo_path, const bc_import_options *opt
 	free(d.bases);
 	git_repository_free(d.repo);
 	git_libgit2_shutdown();
-	imp_end(&c);
-	return rc;
+	return imp_end(&c, rc);
 }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "import-private.h"
 
+#define TAG_VALUE_MAX 1000
+
 #define DB_BUSY_MS 2000
 
 struct db_import {
@@ -367,8 +369,75 @@ imp_mlflow_db(bc_project *p, const char *path, const bc_import_options *opts, bc
 	free(d.exp_names);
 	free(d.exp_deleted);
 	sqlite3_close(d.db);
-	imp_end(&c);
-	return rc;
+	return imp_end(&c, rc);
+}
+
+/* ---- MLflow's run fields, shared with the file store reader ---- */
+
+static int
+status_of(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "1") || !strcmp(s, "2") || !strcmp(s, "RUNNING") || !strcmp(s, "SCHEDULED"))
+		return BC_RUN_RUNNING;
+	if (!strcmp(s, "3") || !strcmp(s, "FINISHED"))
+		return BC_RUN_FINISHED;
+	if (!strcmp(s, "4") || !strcmp(s, "FAILED"))
+		return BC_RUN_FAILED;
+	if (!strcmp(s, "5") || !strcmp(s, "KILLED"))
+		return BC_RUN_INTERRUPTED;
+	return -1;
+}
+
+int
+imp_mlflow_status(const char *s)
+{
+	return status_of(s);
+}
+
+void
+imp_mlflow_tag(struct imp_ctx *c, struct imp_run *r, const char *key, const char *val, size_t vlen)
+{
+	if (!strcmp(key, "mlflow.runName")) {
+		imp_set(&r->name, val);
+	} else if (!strcmp(key, "mlflow.user")) {
+		imp_set(&r->user, val);
+	} else if (!strcmp(key, "mlflow.source.git.commit")) {
+		imp_set(&r->git_commit, val);
+	} else if (!strcmp(key, "mlflow.source.git.branch")) {
+		imp_set(&r->git_branch, val);
+	} else if (!strcmp(key, "mlflow.source.name")) {
+		for (size_t i = 0; i < r->argc; i++)
+			free(r->argv[i]);
+		r->argc = 0;
+		imp_run_argv(r, val);
+	} else if (!strcmp(key, "mlflow.note.content")) {
+		imp_set(&r->note, val);
+	} else if (!strncmp(key, "mlflow.", 7) && strcmp(key, "mlflow.parentRunId")) {
+		/* other system tags (log-model history, source type...) are not kept */
+	} else {
+		if (vlen > TAG_VALUE_MAX) {
+			imp_warn(c, "run %s: tag '%.60s' is %zu bytes: kept the first %d",
+				r->src_id, key, vlen, TAG_VALUE_MAX);
+			vlen = TAG_VALUE_MAX;
+		}
+		char *t = vlen ? bc_sprintf("%s=%.*s", key, (int)vlen, val) : bc_strdup(key);
+		if (t)
+			imp_run_tag(r, t);
+		free(t);
+	}
+}
+
+void
+imp_mlflow_param(struct imp_ctx *c, struct imp_run *r, const char *key, const char *val, size_t vlen)
+{
+	if (vlen > BC_IMPORT_VALUE_MAX) {
+		imp_warn(c, "run %s: param '%.60s' is %zu bytes: kept the first %d",
+			r->src_id, key, vlen, BC_IMPORT_VALUE_MAX);
+		vlen = BC_IMPORT_VALUE_MAX;
+	}
+	imp_run_param(r, key, val, vlen);
 }
 
 /* ---- entry point ---- */

@@ -4,7 +4,9 @@
  * one file per param and tag (names may hold spaces or '/' as sub-dirs),
  * metric files of `timestamp value [step]` lines, `.trash/` for deleted
  * experiments. Symlinks are never followed. Each run's files are stat'ed
- * into a quick fingerprint so an unchanged run costs no reads.
+ * into a quick fingerprint so an unchanged run costs no reads. Runs are read
+ * on reader threads (import-pipe.c); metric lines in the usual
+ * `timestamp value step` shape take a one-pass parser.
  */
 #include "config.h"
 #include <dirent.h>
@@ -17,13 +19,12 @@
 #include <unistd.h>
 #include "import-private.h"
 
-#define TAG_VALUE_MAX 1000
-
 enum { F_PARAM, F_TAG, F_METRIC };
 
 struct fentry {
 	char *rel;              /* key: path below params/, tags/ or metrics/ */
 	int kind;
+	size_t size;            /* from the walk's stat (0: not stat'ed) */
 };
 
 struct rundir {
@@ -35,8 +36,11 @@ struct rundir {
 struct experiment {
 	char *name, *dir;
 	int deleted;
+	int fd;                 /* the directory, kept open for the run walk (-1: by path) */
 	uint64_t quick;         /* its meta.yaml's stat */
 };
+
+#define MAX_OPEN_EXPS 256
 
 struct fs_import {
 	struct imp_ctx *c;
@@ -44,60 +48,30 @@ struct fs_import {
 	size_t nexps, capexps;
 	struct rundir *runs;
 	size_t nruns, capruns;
+	bc_buf buf;             /* experiments' meta.yaml */
+};
+
+/* one reader thread's working set */
+struct fs_reader {
+	struct fs_import *f;
+	struct imp_ctx *c;
 	struct fentry *files;
 	size_t nfiles, capfiles;
 	bc_buf buf;             /* file contents, reused */
 };
 
-static uint64_t
-stat_hash(uint64_t h, const struct stat *st)
-{
-	h = imp_hash_u64(h, (uint64_t)st->st_size);
-	h = imp_hash_u64(h, (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec);
-	return imp_hash_u64(h, (uint64_t)st->st_ino);
-}
-
-/* Read a file below dirfd without following symlinks. 0, or -errno. */
 static int
-read_at(int dirfd, const char *rel, bc_buf *b)
-{
-	int fd = openat(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	b->len = 0;
-	for (;;) {
-		if (bc_buf_grow(b, 65536) < 0) {
-			close(fd);
-			return -ENOMEM;
-		}
-		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-	}
-	b->data[b->len] = '\0';
-	close(fd);
-	return 0;
-}
-
-static int
-parse_meta(struct fs_import *f, int dirfd, const char *where, struct imp_doc *d, const char *then)
+parse_meta(struct imp_ctx *c, bc_buf *buf, int dirfd, const char *rel, const char *where,
+	struct imp_doc *d, const char *then)
 {
 	char err[256];
-	int e = read_at(dirfd, "meta.yaml", &f->buf);
+	int e = imp_read_at(dirfd, rel, buf, 0);
 	if (e < 0) {
-		imp_warn(f->c, "%s/meta.yaml: %s%s", where, strerror(-e), then);
+		imp_warn(c, "%s/meta.yaml: %s%s", where, strerror(-e), then);
 		return -1;
 	}
-	if (imp_doc_parse(d, f->buf.data, f->buf.len, 0, err, sizeof err) < 0) {
-		imp_warn(f->c, "%s/meta.yaml: %s (truncated?)%s", where, err, then);
+	if (imp_doc_parse(d, buf->data, buf->len, 0, err, sizeof err) < 0) {
+		imp_warn(c, "%s/meta.yaml: %s (truncated?)%s", where, err, then);
 		return -1;
 	}
 	return 0;
@@ -129,8 +103,9 @@ add_experiment(struct fs_import *f, const char *dir, const char *dname, int dele
 	memset(e, 0, sizeof *e);
 	e->dir = bc_strdup(dir);
 	e->deleted = deleted;
-	e->quick = imp_hash_u64(stat_hash(IMP_HASH_SEED, &st), (uint64_t)deleted);
-	if (parse_meta(f, fd, dir, &d, "") == 0) {
+	e->fd = -1;
+	e->quick = imp_hash_u64(imp_stat_hash(IMP_HASH_SEED, &st), (uint64_t)deleted);
+	if (parse_meta(f->c, &f->buf, fd, "meta.yaml", dir, &d, "") == 0) {
 		const char *name = imp_doc_str(&d, "name");
 		const char *stage = imp_doc_str(&d, "lifecycle_stage");
 		e->name = bc_strdup(name && *name ? name : dname);
@@ -142,39 +117,53 @@ add_experiment(struct fs_import *f, const char *dir, const char *dname, int dele
 		e->name = bc_strdup(dname);
 	}
 	f->nexps++;
-	/* its runs */
-	DIR *dp = fdopendir(fd);
-	if (!dp) {
+	/* its runs: directories (d_type spares a stat per run) */
+	struct imp_dir dir_it;
+	unsigned char type;
+	const char *name;
+	int ok = 1;
+	if (imp_dir_open(&dir_it, fd, ".") < 0) {
 		close(fd);
+		e->fd = -1;
 		return 0;
 	}
-	struct dirent *de;
-	while ((de = readdir(dp))) {
-		if (de->d_name[0] == '.')
+	while (ok && (name = imp_dir_next(&dir_it, &type))) {
+		if (name[0] == '.')
 			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			imp_warn(f->c, "%s/%s: symbolic link not followed", dir, de->d_name);
+		if (type == DT_UNKNOWN) {
+			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		}
+		if (type == DT_LNK) {
+			imp_warn(f->c, "%s/%s: symbolic link not followed", dir, name);
 			continue;
 		}
-		if (!S_ISDIR(st.st_mode))
+		if (type != DT_DIR)
 			continue;
 		if (f->nruns == f->capruns) {
 			size_t cap = f->capruns ? f->capruns * 2 : 64;
 			struct rundir *r = realloc(f->runs, cap * sizeof *r);
-			if (!r)
+			if (!r) {
+				ok = 0;
 				break;
+			}
 			f->runs = r;
 			f->capruns = cap;
 		}
 		struct rundir *r = &f->runs[f->nruns++];
 		r->exp = f->nexps - 1;
-		r->path = bc_path_join(dir, de->d_name);
-		r->id = bc_strdup(de->d_name);
+		r->path = bc_path_join(dir, name);
+		r->id = bc_strdup(name);
+		if (!r->path || !r->id)
+			ok = 0;
 	}
-	closedir(dp);
-	return 0;
+	imp_dir_close(&dir_it);
+	if (f->nexps <= MAX_OPEN_EXPS)
+		e->fd = fd;
+	else
+		close(fd);
+	return ok ? 0 : -1;
 }
 
 static int
@@ -202,207 +191,214 @@ list_dir(struct fs_import *f, const char *dir, int deleted)
 	return 0;
 }
 
+/* path: "<run id>/params/..." (below the experiment directory) */
 static int
-add_file(struct fs_import *f, char *path, int kind)
+add_file(struct fs_reader *t, char *path, int kind, size_t size)
 {
-	if (f->nfiles == f->capfiles) {
-		size_t cap = f->capfiles ? f->capfiles * 2 : 64;
-		struct fentry *n = realloc(f->files, cap * sizeof *n);
+	if (t->nfiles == t->capfiles) {
+		size_t cap = t->capfiles ? t->capfiles * 2 : 64;
+		struct fentry *n = realloc(t->files, cap * sizeof *n);
 		if (!n)
 			return -1;
-		f->files = n;
-		f->capfiles = cap;
+		t->files = n;
+		t->capfiles = cap;
 	}
-	f->files[f->nfiles++] = (struct fentry){ path, kind };
+	t->files[t->nfiles++] = (struct fentry){ path, kind, size };
 	return 0;
 }
 
-/* Collect params/, tags/, metrics/ files of a run (recursively) and hash their stat. */
+/*
+ * Collect params/, tags/, metrics/ files of a run (recursively, rel is below
+ * dirfd and prefix is stripped from the recorded paths) and hash their stat.
+ */
 static uint64_t
-walk_files(struct fs_import *f, int dirfd, const char *rel, int kind, uint64_t h, int depth)
+walk_files(struct fs_reader *t, int dirfd, const char *rel, size_t prefix, int kind, uint64_t h,
+	int depth)
 {
-	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return h;
-	DIR *dp = fdopendir(fd);
-	if (!dp) {
-		close(fd);
+	struct imp_dir *d = malloc(sizeof *d);
+	if (!d || imp_dir_open(d, dirfd, rel) < 0) {
+		free(d);
 		return h;
 	}
-	struct dirent *de;
-	while ((de = readdir(dp))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
+	const char *name;
+	unsigned char type;
+	while ((name = imp_dir_next(d, &type))) {
 		struct stat st;
 		/* params are write-once in MLflow: their names are enough (no stat) */
-		if (kind == F_PARAM && (de->d_type == DT_REG || de->d_type == DT_DIR || de->d_type == DT_LNK)) {
+		if (kind == F_PARAM && (type == DT_REG || type == DT_DIR || type == DT_LNK)) {
 			memset(&st, 0, sizeof st);
-			st.st_mode = de->d_type == DT_REG ? S_IFREG : de->d_type == DT_DIR ? S_IFDIR : S_IFLNK;
-		} else if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			st.st_mode = type == DT_REG ? S_IFREG : type == DT_DIR ? S_IFDIR : S_IFLNK;
+		} else if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			continue;
 		}
-		char *path = bc_sprintf("%s/%s", rel, de->d_name);
+		char *path = bc_sprintf("%s/%s", rel, name);
 		if (!path)
 			break;
+		const char *own = path + prefix;
 		if (S_ISDIR(st.st_mode) && depth < 16) {
-			h = walk_files(f, dirfd, path, kind, imp_hash(h, path, strlen(path)), depth + 1);
+			h = walk_files(t, dirfd, path, prefix, kind, imp_hash(h, own, strlen(own)), depth + 1);
 			free(path);
 		} else if (S_ISREG(st.st_mode)) {
-			h = stat_hash(imp_hash(h, path, strlen(path)), &st);
-			if (add_file(f, path, kind) < 0) {
+			h = imp_stat_hash(imp_hash(h, own, strlen(own)), &st);
+			if (add_file(t, path, kind, (size_t)st.st_size) < 0) {
 				free(path);
 				break;
 			}
 		} else {
 			/* a symlink or special file: never followed; warned about when read */
-			h = imp_hash(h, path, strlen(path));
-			if (S_ISLNK(st.st_mode) && add_file(f, path, -1) == 0)
+			h = imp_hash(h, own, strlen(own));
+			if (S_ISLNK(st.st_mode) && add_file(t, path, -1, 0) == 0)
 				continue;
 			free(path);
 		}
 	}
-	closedir(dp);
+	imp_dir_close(d);
+	free(d);
 	return h;
+}
+
+/* An integer of 1 to 18 digits, optionally negative; the end, or NULL. */
+static inline const char *
+scan_int(const char *q, const char *end, int64_t *out)
+{
+	int neg = q < end && *q == '-';
+	q += neg;
+	const char *d0 = q;
+	int64_t v = 0;
+	while (q < end && (unsigned)(*q - '0') <= 9)
+		v = v * 10 + (*q++ - '0');
+	if (q == d0 || q - d0 > 18)
+		return NULL;
+	*out = neg ? -v : v;
+	return q;
+}
+
+/* The usual line, "timestamp value step\n" (or without the step), in one
+ * pass: the start of the next line, or NULL for anything else. */
+static inline const char *
+fast_line(const char *p, const char *end, bc_point *pt)
+{
+	const char *q = scan_int(p, end, &pt->wall_ms);
+	if (!q || q == end || *q != ' ')
+		return NULL;
+	const char *v = ++q;
+	while (q < end && *q != ' ' && *q != '\n' && *q != '\t' && *q != '\r')
+		q++;
+	if (q == v || imp_parse_number(v, q, &pt->value) < 0)
+		return NULL;
+	pt->step = 0;
+	if (q < end && *q == ' ' && !(q = scan_int(q + 1, end, &pt->step)))
+		return NULL;
+	if (q == end)
+		return q;
+	return *q == '\n' ? q + 1 : NULL;
+}
+
+/* A line in any other shape: fields split on blanks, 2 or 3 of them. 1 = a point. */
+static int
+slow_line(const char *p, const char *le, bc_point *pt)
+{
+	const char *fld[4], *fe[4];
+	int nf = 0;
+	for (const char *q = p; q < le && nf < 4;) {
+		while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == le)
+			break;
+		fld[nf] = q;
+		while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
+			q++;
+		fe[nf++] = q;
+	}
+	if (nf == 0)
+		return 0;
+	double d;
+	int64_t ts, step = 0;
+	int ok = (nf == 2 || nf == 3) && imp_parse_number(fld[1], fe[1], &pt->value) == 0;
+	/* timestamps and steps are integers; tolerate "1.7e12" from odd writers */
+	if (ok && imp_parse_int(fld[0], fe[0], &ts) < 0)
+		ok = imp_parse_double(fld[0], fe[0], &d) == 0 && d == d && fabs(d) < 9e18 &&
+			((ts = (int64_t)d), 1);
+	if (ok && nf == 3 && imp_parse_int(fld[2], fe[2], &step) < 0)
+		ok = imp_parse_double(fld[2], fe[2], &d) == 0 && d == d && fabs(d) < 9e18 &&
+			((step = (int64_t)d), 1);
+	if (!ok)
+		return -1;
+	pt->wall_ms = ts;
+	pt->step = step;
+	return 1;
 }
 
 /* Parse one metric file into a series. Malformed lines are counted. */
 static void
-read_metric(struct fs_import *f, struct imp_run *r, const char *where, const char *key)
+read_metric(struct fs_reader *t, struct imp_run *r, const char *where, const char *key)
 {
 	struct imp_series *s = imp_run_series(r, key);
 	if (!s)
 		return;
-	char *p = f->buf.data, *end = p + f->buf.len;
+	const char *p = t->buf.data, *end = p + t->buf.len;
 	int64_t line = 0, bad = 0;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *le = nl ? nl : end;
-		line++;
-		char *fld[4];
-		char *fe[4];
-		int nf = 0;
-		for (char *q = p; q < le && nf < 4;) {
-			while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
-				q++;
-			if (q == le)
-				break;
-			fld[nf] = q;
-			while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
-				q++;
-			fe[nf++] = q;
+	size_t want = s->n + t->buf.len / 24 + 1;    /* lines are rarely shorter */
+	if (want > s->cap) {
+		bc_point *np = realloc(s->pts, want * sizeof *np);
+		if (np) {
+			s->pts = np;
+			s->cap = want;
 		}
-		if (nf == 0) {
-			p = le + 1;
+	}
+	while (p < end) {
+		bc_point pt;
+		const char *nx;
+		line++;
+		if ((nx = fast_line(p, end, &pt))) {
+			if (s->n < s->cap)
+				s->pts[s->n++] = pt;
+			else
+				imp_series_add(s, pt.step, pt.value, pt.wall_ms);
+			p = nx;
 			continue;
 		}
-		double v, d;
-		int64_t ts, step = 0;
-		int ok = (nf == 2 || nf == 3) && imp_parse_number(fld[1], fe[1], &v) == 0;
-		/* timestamps and steps are integers; tolerate "1.7e12" from odd writers */
-		if (ok && imp_parse_int(fld[0], fe[0], &ts) < 0)
-			ok = imp_parse_double(fld[0], fe[0], &d) == 0 && d == d && fabs(d) < 9e18 &&
-				((ts = (int64_t)d), 1);
-		if (ok && nf == 3 && imp_parse_int(fld[2], fe[2], &step) < 0)
-			ok = imp_parse_double(fld[2], fe[2], &d) == 0 && d == d && fabs(d) < 9e18 &&
-				((step = (int64_t)d), 1);
-		if (ok)
-			imp_series_add(s, step, v, ts);
-		else if (++bad <= 3)
-			imp_warn(f->c, "%s/metrics/%s:%lld: malformed metric line skipped", where, key,
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		int k = slow_line(p, le, &pt);
+		if (k > 0)
+			imp_series_add(s, pt.step, pt.value, pt.wall_ms);
+		else if (k < 0 && ++bad <= 3)
+			imp_warn(t->c, "%s/metrics/%s:%lld: malformed metric line skipped", where, key,
 				(long long)line);
 		p = le + 1;
 	}
 	if (bad > 3)
-		imp_warn(f->c, "%s/metrics/%s: %lld more malformed lines skipped", where, key,
+		imp_warn(t->c, "%s/metrics/%s: %lld more malformed lines skipped", where, key,
 			(long long)(bad - 3));
 	r->bad_lines += bad;
 }
 
+/* Read a run below the experiment directory efd (its files are "<id>/..."). */
 static int
-status_of(const char *s)
-{
-	if (!s)
-		return -1;
-	if (!strcmp(s, "1") || !strcmp(s, "2") || !strcmp(s, "RUNNING") || !strcmp(s, "SCHEDULED"))
-		return BC_RUN_RUNNING;
-	if (!strcmp(s, "3") || !strcmp(s, "FINISHED"))
-		return BC_RUN_FINISHED;
-	if (!strcmp(s, "4") || !strcmp(s, "FAILED"))
-		return BC_RUN_FAILED;
-	if (!strcmp(s, "5") || !strcmp(s, "KILLED"))
-		return BC_RUN_INTERRUPTED;
-	return -1;
-}
-
-int
-imp_mlflow_status(const char *s)
-{
-	return status_of(s);
-}
-
-void
-imp_mlflow_tag(struct imp_ctx *c, struct imp_run *r, const char *key, const char *val, size_t vlen)
-{
-	if (!strcmp(key, "mlflow.runName")) {
-		imp_set(&r->name, val);
-	} else if (!strcmp(key, "mlflow.user")) {
-		imp_set(&r->user, val);
-	} else if (!strcmp(key, "mlflow.source.git.commit")) {
-		imp_set(&r->git_commit, val);
-	} else if (!strcmp(key, "mlflow.source.git.branch")) {
-		imp_set(&r->git_branch, val);
-	} else if (!strcmp(key, "mlflow.source.name")) {
-		for (size_t i = 0; i < r->argc; i++)
-			free(r->argv[i]);
-		r->argc = 0;
-		imp_run_argv(r, val);
-	} else if (!strcmp(key, "mlflow.note.content")) {
-		imp_set(&r->note, val);
-	} else if (!strncmp(key, "mlflow.", 7) && strcmp(key, "mlflow.parentRunId")) {
-		/* other system tags (log-model history, source type...) are not kept */
-	} else {
-		if (vlen > TAG_VALUE_MAX) {
-			imp_warn(c, "run %s: tag '%.60s' is %zu bytes: kept the first %d",
-				r->src_id, key, vlen, TAG_VALUE_MAX);
-			vlen = TAG_VALUE_MAX;
-		}
-		char *t = vlen ? bc_sprintf("%s=%.*s", key, (int)vlen, val) : bc_strdup(key);
-		if (t)
-			imp_run_tag(r, t);
-		free(t);
-	}
-}
-
-void
-imp_mlflow_param(struct imp_ctx *c, struct imp_run *r, const char *key, const char *val, size_t vlen)
-{
-	if (vlen > BC_IMPORT_VALUE_MAX) {
-		imp_warn(c, "run %s: param '%.60s' is %zu bytes: kept the first %d",
-			r->src_id, key, vlen, BC_IMPORT_VALUE_MAX);
-		vlen = BC_IMPORT_VALUE_MAX;
-	}
-	imp_run_param(r, key, val, vlen);
-}
-
-static int
-read_run(struct fs_import *f, const struct rundir *rd, int dirfd, struct imp_run *r)
+read_run(struct fs_reader *t, const struct rundir *rd, int efd, struct imp_run *r)
 {
 	struct imp_doc d;
-	const struct experiment *e = &f->exps[rd->exp];
-	if (parse_meta(f, dirfd, rd->path, &d, ": run skipped") < 0)
+	struct imp_ctx *c = t->c;
+	const struct experiment *e = &t->f->exps[rd->exp];
+	size_t prefix = strlen(rd->id) + 1;
+	char *meta = bc_sprintf("%s/meta.yaml", rd->id);
+	int rc = meta ? parse_meta(c, &t->buf, efd, meta, rd->path, &d, ": run skipped") : -1;
+	free(meta);
+	if (rc < 0)
 		return -1;
 	const char *id = imp_doc_str(&d, "run_uuid");
 	if (!id || !*id)
 		id = imp_doc_str(&d, "run_id");
-	int status = status_of(imp_doc_str(&d, "status"));
+	int status = imp_mlflow_status(imp_doc_str(&d, "status"));
 	if (!id || !*id || status < 0) {
-		imp_warn(f->c, "%s/meta.yaml: no %s (truncated?): run skipped", rd->path,
+		imp_warn(c, "%s/meta.yaml: no %s (truncated?): run skipped", rd->path,
 			!id || !*id ? "run_uuid" : "valid status");
 		imp_doc_clear(&d);
 		return -1;
 	}
 	if (strcmp(id, rd->id))
-		imp_warn(f->c, "%s/meta.yaml: run_uuid %s differs from the directory name", rd->path, id);
+		imp_warn(c, "%s/meta.yaml: run_uuid %s differs from the directory name", rd->path, id);
 	r->status = status;
 	imp_doc_int(&d, "start_time", &r->started_ms);
 	imp_doc_int(&d, "end_time", &r->ended_ms);
@@ -421,67 +417,96 @@ read_run(struct fs_import *f, const struct rundir *rd, int dirfd, struct imp_run
 		imp_run_io(r, 1, s, NULL);
 	imp_doc_clear(&d);
 	imp_set(&r->experiment, e->name);
-	char *t = bc_sprintf("experiment=%s", e->name);
-	if (t)
-		imp_run_tag(r, t);
-	free(t);
-	for (size_t i = 0; i < f->nfiles; i++) {
-		const struct fentry *fe = &f->files[i];
-		const char *key = strchr(fe->rel, '/') + 1;
+	char *tag = bc_sprintf("experiment=%s", e->name);
+	if (tag)
+		imp_run_tag(r, tag);
+	free(tag);
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const struct fentry *fe = &t->files[i];
+		const char *own = fe->rel + prefix;          /* params/..., tags/..., metrics/... */
+		const char *key = strchr(own, '/') + 1;
 		if (fe->kind < 0) {
-			imp_warn(f->c, "%s/%s: symbolic link not followed", rd->path, fe->rel);
+			imp_warn(c, "%s/%s: symbolic link not followed", rd->path, own);
 			continue;
 		}
-		int rc = read_at(dirfd, fe->rel, &f->buf);
+		rc = imp_read_at(efd, fe->rel, &t->buf, fe->size);
 		if (rc < 0) {
-			imp_warn(f->c, "%s/%s: %s", rd->path, fe->rel, strerror(-rc));
+			imp_warn(c, "%s/%s: %s", rd->path, own, strerror(-rc));
 			continue;
 		}
 		if (fe->kind == F_PARAM)
-			imp_mlflow_param(f->c, r, key, f->buf.data, f->buf.len);
+			imp_mlflow_param(c, r, key, t->buf.data, t->buf.len);
 		else if (fe->kind == F_TAG)
-			imp_mlflow_tag(f->c, r, key, f->buf.data, f->buf.len);
+			imp_mlflow_tag(c, r, key, t->buf.data, t->buf.len);
 		else
-			read_metric(f, r, rd->path, key);
+			read_metric(t, r, rd->path, key);
 	}
 	return 0;
 }
 
-static int
-import_run(struct fs_import *f, const struct rundir *rd)
+/* Reader thread: one run directory into an item. */
+static void
+read_item(void *state, size_t i, struct imp_item *it)
 {
-	struct imp_ctx *c = f->c;
+	static const char *const sub[] = { "params", "tags", "metrics" };
+	struct fs_reader *t = state;
+	const struct rundir *rd = &t->f->runs[i];
+	const struct experiment *e = &t->f->exps[rd->exp];
 	struct stat st;
-	int fd = open(rd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstatat(fd, "meta.yaml", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		c->total--;           /* not a run directory */
-		return 0;
+	char rel[512];
+	int efd = e->fd, own_fd = -1;
+	it->kind = IMP_ITEM_NONE;
+	if (efd < 0 && (efd = own_fd = open(e->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	size_t prefix = strlen(rd->id) + 1;
+	if (prefix + 16 > sizeof rel)
+		goto done;
+	snprintf(rel, sizeof rel, "%s/meta.yaml", rd->id);
+	if (fstatat(efd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		goto done;            /* not a run directory */
+	for (size_t k = 0; k < t->nfiles; k++)
+		free(t->files[k].rel);
+	t->nfiles = 0;
+	uint64_t h = imp_hash_u64(imp_stat_hash(IMP_HASH_SEED, &st), e->quick);
+	for (int k = 0; k < 3; k++) {
+		snprintf(rel, sizeof rel, "%s/%s", rd->id, sub[k]);
+		h = walk_files(t, efd, rel, prefix, k == 0 ? F_PARAM : k == 1 ? F_TAG : F_METRIC,
+			imp_hash_u64(h, (uint64_t)k + 1), 0);
 	}
-	for (size_t i = 0; i < f->nfiles; i++)
-		free(f->files[i].rel);
-	f->nfiles = 0;
-	uint64_t h = imp_hash_u64(stat_hash(IMP_HASH_SEED, &st), f->exps[rd->exp].quick);
-	h = walk_files(f, fd, "params", F_PARAM, imp_hash_u64(h, 1), 0);
-	h = walk_files(f, fd, "tags", F_TAG, imp_hash_u64(h, 2), 0);
-	h = walk_files(f, fd, "metrics", F_METRIC, imp_hash_u64(h, 3), 0);
-	if (imp_quick_unchanged(c, rd->id, h)) {
-		close(fd);
-		return 0;
+	if (imp_quick_match(t->c, rd->id, h)) {
+		it->kind = IMP_ITEM_UNCHANGED;
+	} else {
+		it->run.src_id = bc_strdup(rd->id);
+		it->run.quick = h;
+		it->kind = read_run(t, rd, efd, &it->run) < 0 ? IMP_ITEM_SKIP : IMP_ITEM_RUN;
 	}
-	struct imp_run r;
-	imp_run_init(&r);
-	r.src_id = bc_strdup(rd->id);
-	r.quick = h;
-	int rc = 0;
-	if (read_run(f, rd, fd, &r) < 0)
-		imp_skip(c);
-	else
-		rc = imp_commit_run(c, &r);
-	imp_run_clear(&r);
-	close(fd);
-	return rc;
+done:
+	if (own_fd >= 0)
+		close(own_fd);
+}
+
+static void *
+reader_new(void *payload)
+{
+	struct fs_reader *t = calloc(1, sizeof *t);
+	if (t) {
+		t->f = payload;
+		t->c = t->f->c;
+	}
+	return t;
+}
+
+static void
+reader_free(void *state)
+{
+	struct fs_reader *t = state;
+	if (!t)
+		return;
+	for (size_t k = 0; k < t->nfiles; k++)
+		free(t->files[k].rel);
+	free(t->files);
+	bc_buf_free(&t->buf);
+	free(t);
 }
 
 int
@@ -502,22 +527,21 @@ imp_mlflow_files(bc_project *p, const char *root, const bc_import_options *opts,
 			"no MLflow experiments in %s (expected <id>/meta.yaml): give the mlruns/ directory or an mlflow.db",
 			root);
 	c.total = f.nruns;
-	for (size_t i = 0; rc == 0 && i < f.nruns; i++)
-		rc = import_run(&f, &f.runs[i]);
+	struct imp_reader rd = { reader_new, reader_free, read_item, &f };
+	if (rc == 0)
+		rc = imp_pipe(&c, f.nruns, &rd);
 	for (size_t i = 0; i < f.nexps; i++) {
 		free(f.exps[i].name);
 		free(f.exps[i].dir);
+		if (f.exps[i].fd >= 0)
+			close(f.exps[i].fd);
 	}
 	for (size_t i = 0; i < f.nruns; i++) {
 		free(f.runs[i].path);
 		free(f.runs[i].id);
 	}
-	for (size_t i = 0; i < f.nfiles; i++)
-		free(f.files[i].rel);
 	free(f.exps);
 	free(f.runs);
-	free(f.files);
 	bc_buf_free(&f.buf);
-	imp_end(&c);
-	return rc;
+	return imp_end(&c, rc);
 }

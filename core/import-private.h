@@ -70,6 +70,20 @@ struct imp_known {
 	char *src_name;          /* name the source gave last time */
 };
 
+/* statements prepared once per import (import-store.c) */
+enum imp_sql {
+	IMP_SQL_CURRENT, IMP_SQL_NAME_TAKEN, IMP_SQL_OLD_TAGS, IMP_SQL_DEL_TAG,
+	IMP_SQL_DEL_PARAMS, IMP_SQL_DEL_IO, IMP_SQL_DEL_SUMMARY, IMP_SQL_DEL_CHUNKS,
+	IMP_SQL_DEL_CHANNELS, IMP_SQL_INSERT_RUN, IMP_SQL_UPDATE_RUN, IMP_SQL_PARAM, IMP_SQL_TAG,
+	IMP_SQL_IO, IMP_SQL_STATE, IMP_SQL_QUICK, IMP_SQL_KEY_INS, IMP_SQL_KEY_SEL, IMP_SQL_CHUNK,
+	IMP_SQL_SUMMARY, IMP_NSQL
+};
+
+struct imp_keyid {
+	char *key;
+	int64_t id;
+};
+
 struct imp_ctx {
 	bc_project *p;
 	const bc_import_options *opts;
@@ -80,34 +94,98 @@ struct imp_ctx {
 	size_t nknown;
 	size_t done, total;
 	int64_t last_progress_ms;
-	/* completion mark of the last run with series, written with the next
-	 * run's transaction (or at the end) to save a commit per run */
-	char pending_id[33], pending_digest[17];
+	/* many runs per write transaction */
+	int batch;
+	int64_t batch_ms;
+	size_t batch_points, batch_runs;
+	sqlite3_stmt *stmts[IMP_NSQL];
+	struct imp_keyid *keys;  /* metric name -> metric_keys id (open addressing) */
+	size_t nkeys, keycap;
+	int64_t cache_size;      /* the connection's cache_size before the import (0: unchanged) */
 };
+/* SQLite page cache during an import (KiB), above a batch's size */
+#define IMP_CACHE_KIB "49152"
 
 /* Start: load what earlier imports of (tool, src_path) stored. */
 int imp_begin(struct imp_ctx *c, bc_project *p, const char *tool, const char *src_path,
 	const bc_import_options *opts, bc_import_stats *stats);
-void imp_end(struct imp_ctx *c);
+/* Finish: commit the open batch; returns rc, or -1 if that commit failed. */
+int imp_end(struct imp_ctx *c, int rc);
 /*
  * Cheap path: true when the run was imported completely before and its
  * quick fingerprint is unchanged (counted as unchanged; nothing is read).
  */
 int imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick);
+/* The same test without counting (safe on reader threads: reads only). */
+int imp_quick_match(struct imp_ctx *c, const char *src_id, uint64_t quick);
+void imp_count_unchanged(struct imp_ctx *c);
+
+/*
+ * Reading source runs on worker threads while this thread writes them
+ * (import-pipe.c). read() fills item `i` of n (in any order, on any reader
+ * thread, with its own per-thread state from thread_new); the items reach
+ * imp_commit_run in index order, so results do not depend on timing.
+ */
+enum imp_item_kind { IMP_ITEM_NONE, IMP_ITEM_RUN, IMP_ITEM_UNCHANGED, IMP_ITEM_SKIP };
+struct imp_item {
+	int kind;                /* NONE: not a run after all (not counted) */
+	struct imp_run run;      /* RUN: what was read */
+	bc_buf warnings;         /* deferred warnings (imp_warn_defer) */
+};
+struct imp_reader {
+	void *(*thread_new)(void *payload);
+	void (*thread_free)(void *state);
+	void (*read)(void *state, size_t i, struct imp_item *out);
+	void *payload;
+};
+/* Read and store n items; returns 0 or <0 (a store error: readers are stopped). */
+int imp_pipe(struct imp_ctx *c, size_t n, const struct imp_reader *rd);
 /* Store a run read from the source: add, update or leave it. Returns 0 or <0 (fatal). */
 int imp_commit_run(struct imp_ctx *c, struct imp_run *r);
 void imp_skip(struct imp_ctx *c);
 /* Write a run (import-store.c): 0 added, 1 updated, <0 error. */
 int imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest);
-/* Write the pending completion mark, in the open transaction or its own. */
-int imp_flush_pending(struct imp_ctx *c);
+/* Remember a new quick fingerprint for an unchanged run. */
+int imp_update_quick(struct imp_ctx *c, const char *id, uint64_t quick);
+/* The cached statement (reset, bindings cleared), or NULL with the error set. */
+sqlite3_stmt *imp_stmt(struct imp_ctx *c, enum imp_sql which);
+void imp_stmts_free(struct imp_ctx *c);
+/* Open the batch transaction if none is open. */
+int imp_batch_begin(struct imp_ctx *c);
+/* Commit the batch when it is old or big enough (or force). */
+int imp_batch_commit(struct imp_ctx *c, int force);
 void imp_warn(struct imp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imp_progress(struct imp_ctx *c, int force);
+/*
+ * On a reader thread: keep this thread's warnings in sink (NUL-separated)
+ * instead of reporting them (NULL: report again); the writer thread replays
+ * them in source order with imp_warn_replay.
+ */
+void imp_warn_defer(bc_buf *sink);
+void imp_warn_replay(struct imp_ctx *c, const bc_buf *sink);
 
 /* ---- hashing (change detection, not security) ---- */
 uint64_t imp_hash(uint64_t h, const void *data, size_t len);
 uint64_t imp_hash_u64(uint64_t h, uint64_t v);
 #define IMP_HASH_SEED 0x9e3779b97f4a7c15ULL
+
+/* ---- file stores (import-fs.c): no symlink is ever followed ---- */
+struct stat;
+struct imp_dir {
+	int fd, eof;
+	void *dp;                /* DIR * where getdents64 is not available */
+	size_t pos, len;
+	char buf[16384] __attribute__((aligned(8)));
+};
+/* List rel below dirfd: 0 or -errno. */
+int imp_dir_open(struct imp_dir *d, int dirfd, const char *rel);
+/* The next entry's name (not . or ..) and d_type (DT_UNKNOWN: stat it); NULL at the end. */
+const char *imp_dir_next(struct imp_dir *d, unsigned char *type);
+void imp_dir_close(struct imp_dir *d);
+/* Read rel below dirfd into b (NUL-terminated); hint: its size if known. 0 or -errno. */
+int imp_read_at(int dirfd, const char *rel, bc_buf *b, size_t hint);
+/* Fold size, mtime and inode into h (change detection). */
+uint64_t imp_stat_hash(uint64_t h, const struct stat *st);
 
 /* ---- documents flattened to dotted keys (import-doc.c) ---- */
 struct imp_flat {

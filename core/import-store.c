@@ -1,45 +1,154 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writing one imported run: the runs row (new or updated in place), params,
- * the tags that came from the source, data inputs/outputs, metric series and
+ * the tags that came from the source, data inputs/outputs, metric series
+ * (written as chunks straight into metric_chunks, with their summaries) and
  * the import_state row that makes the next import incremental.
  *
- * Order: (1) one transaction writes the row, params, tags and io, drops the
- * old series and marks the state incomplete (digest NULL; a run without
- * series is complete here); (2) the series go through bc_ingest (its own
- * transaction); (3) the digest is stored with the next run's transaction (1)
- * or at the end. An import killed between (1) and (3) leaves an incomplete
- * mark, so the next import rewrites that run; the unique source index and the
- * lookup inside (1) mean never a duplicate, even with two imports at once.
+ * A run is written whole inside one transaction, and many runs share a
+ * transaction (committed every BATCH_MS or BATCH_POINTS), so an import
+ * killed at any point leaves each run either as it was or complete, never
+ * half of one; the next import redoes the lost batch. The unique source index
+ * and the lookup inside the transaction mean never a duplicate, even with two
+ * imports at once. Statements are prepared once per import.
  */
 #include "config.h"
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "import-private.h"
 
 #define NAME_MAX_LEN 200
+#define MAX_KEY_LEN 250         /* as core/metric.c */
+/*
+ * Points per chunk row: 168 points (4032 bytes) keep a row inside its b-tree
+ * page (SQLite's largest local payload of a WITHOUT ROWID row with 16 KiB
+ * pages is 4086 bytes); bigger rows spill into overflow pages whose unused
+ * tails cost ~45% more store and writes for 1000-step series.
+ */
+#define CHUNK_POINTS 168
+#define BATCH_MS 250
+#define BATCH_RUNS 32           /* a kill -9 loses at most this many runs' work */
+#define BATCH_POINTS (512u << 10) /* 12 MB of chunks: well inside IMP_CACHE_KIB */
+
+static const char *const sql_text[IMP_NSQL] = {
+	[IMP_SQL_CURRENT] = "SELECT r.id, s.src_name FROM runs r LEFT JOIN import_state s"
+		" ON s.run = r.id WHERE r.src_tool=? AND r.src_path=? AND r.src_id=?",
+	[IMP_SQL_NAME_TAKEN] = "SELECT 1 FROM runs WHERE name=? AND id<>?",
+	[IMP_SQL_OLD_TAGS] = "SELECT src_tags FROM import_state WHERE run=?",
+	[IMP_SQL_DEL_TAG] = "DELETE FROM tags WHERE run=? AND tag=?",
+	[IMP_SQL_DEL_PARAMS] = "DELETE FROM params WHERE run=?1",
+	[IMP_SQL_DEL_IO] = "DELETE FROM run_io WHERE run=?1",
+	[IMP_SQL_DEL_SUMMARY] = "DELETE FROM metric_summary WHERE run=?1",
+	[IMP_SQL_DEL_CHUNKS] = "DELETE FROM metric_chunks WHERE run=?1",
+	[IMP_SQL_DEL_CHANNELS] = "DELETE FROM channels WHERE run=?1",
+	[IMP_SQL_INSERT_RUN] = "INSERT INTO runs(status,argv,cwd,started_ms,ended_ms,host,user,git_commit,"
+		"git_branch,note,experiment,deleted,bad_lines,name,src_tool,src_path,src_id,id)"
+		" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+	[IMP_SQL_UPDATE_RUN] = "UPDATE runs SET status=?1,argv=?2,cwd=?3,started_ms=?4,ended_ms=?5,host=?6,"
+		"user=?7,git_commit=?8,git_branch=?9,note=coalesce(?10,note),experiment=?11,deleted=?12,"
+		"bad_lines=?13,name=coalesce(?14,name) WHERE id=?18",
+	[IMP_SQL_PARAM] = "INSERT OR REPLACE INTO params(run,key,type,value) VALUES(?,?,?,?)",
+	[IMP_SQL_TAG] = "INSERT OR IGNORE INTO tags(run,tag) VALUES(?,?)",
+	[IMP_SQL_IO] = "INSERT OR REPLACE INTO run_io(run,is_output,path,hash) VALUES(?,?,?,?)",
+	[IMP_SQL_STATE] = "INSERT OR REPLACE INTO import_state(run,quick,digest,src_tags,src_name)"
+		" VALUES(?,?,?,?,?)",
+	[IMP_SQL_QUICK] = "UPDATE import_state SET quick=? WHERE run=?",
+	[IMP_SQL_KEY_INS] = "INSERT OR IGNORE INTO metric_keys(key) VALUES(?)",
+	[IMP_SQL_KEY_SEL] = "SELECT id FROM metric_keys WHERE key=?",
+	[IMP_SQL_CHUNK] = "INSERT INTO metric_chunks(run,key_id,seq,n,min_step,max_step,data)"
+		" VALUES(?,?,?,?,?,?,?)",
+	[IMP_SQL_SUMMARY] = "INSERT OR REPLACE INTO metric_summary(run,key_id,first,last,min,max,count,"
+		"first_step,last_step,min_step,max_step,last_wall_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+};
+
+sqlite3_stmt *
+imp_stmt(struct imp_ctx *c, enum imp_sql which)
+{
+	sqlite3_stmt *st = c->stmts[which];
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(c->p->db, sql_text[which], -1, SQLITE_PREPARE_PERSISTENT,
+			&c->stmts[which], NULL) != SQLITE_OK) {
+		bc_db_error(c->p, "cannot prepare query");
+		return NULL;
+	}
+	return c->stmts[which];
+}
+
+void
+imp_stmts_free(struct imp_ctx *c)
+{
+	for (int i = 0; i < IMP_NSQL; i++) {
+		sqlite3_finalize(c->stmts[i]);
+		c->stmts[i] = NULL;
+	}
+	for (size_t i = 0; i < c->keycap; i++)
+		free(c->keys[i].key);
+	free(c->keys);
+	c->keys = NULL;
+	c->keycap = c->nkeys = 0;
+}
+
+int
+imp_batch_begin(struct imp_ctx *c)
+{
+	if (c->batch)
+		return 0;
+	if (bc_tx_begin(c->p) < 0)
+		return -1;
+	c->batch = 1;
+	c->batch_ms = bc_now_ms();
+	c->batch_points = 0;
+	c->batch_runs = 0;
+	return 0;
+}
+
+int
+imp_batch_commit(struct imp_ctx *c, int force)
+{
+	if (!c->batch)
+		return 0;
+	if (!force && c->batch_points < BATCH_POINTS && c->batch_runs < BATCH_RUNS &&
+			bc_now_ms() - c->batch_ms < BATCH_MS)
+		return 0;
+	c->batch = 0;
+	return bc_tx_commit(c->p);
+}
+
+static void
+batch_fail(struct imp_ctx *c)
+{
+	c->batch = 0;
+	bc_tx_rollback(c->p);
+}
 
 static int
 step_done(bc_project *p, sqlite3_stmt *st, const char *what)
 {
 	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return s == SQLITE_DONE ? 0 : bc_db_error(p, what);
 }
 
 static int
-name_taken(bc_project *p, const char *name, const char *self)
+name_taken(struct imp_ctx *c, const char *name, const char *self)
 {
-	sqlite3_stmt *st;
-	if (bc_prepare(p, &st, "SELECT 1 FROM runs WHERE name=? AND id<>?") < 0)
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_NAME_TAKEN);
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, self ? self : "", -1, SQLITE_STATIC);
-	int taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return taken;
+	int s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		return bc_db_error(c->p, "cannot look up run names");
+	return s == SQLITE_ROW;
 }
 
 /* The name the source gives this run (before making it unique). */
@@ -73,7 +182,7 @@ unique_name(struct imp_ctx *c, const struct imp_run *r, const char *want, const 
 	id8[j] = '\0';
 	snprintf(out, size, "%s", want);
 	for (int n = 0; n < 1000; n++) {
-		int t = name_taken(c->p, out, self);
+		int t = name_taken(c, out, self);
 		if (t < 0)
 			return -1;
 		if (!t)
@@ -104,19 +213,19 @@ static int
 clear_old(struct imp_ctx *c, const char *id)
 {
 	bc_project *p = c->p;
-	sqlite3_stmt *st;
-	if (bc_prepare(p, &st, "SELECT src_tags FROM import_state WHERE run=?") < 0)
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_OLD_TAGS);
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	char *old = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		old = bc_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	for (char *t = old, *nl; t && *t; t = nl ? nl + 1 : t + strlen(t)) {
 		nl = strchr(t, '\n');
 		if (nl)
 			*nl = '\0';
-		if (bc_prepare(p, &st, "DELETE FROM tags WHERE run=? AND tag=?") < 0) {
+		if (!(st = imp_stmt(c, IMP_SQL_DEL_TAG))) {
 			free(old);
 			return -1;
 		}
@@ -128,15 +237,8 @@ clear_old(struct imp_ctx *c, const char *id)
 		}
 	}
 	free(old);
-	static const char *const del[] = {
-		"DELETE FROM params WHERE run=?1",
-		"DELETE FROM run_io WHERE run=?1",
-		"DELETE FROM metric_summary WHERE run=?1",
-		"DELETE FROM metric_chunks WHERE run=?1",
-		"DELETE FROM channels WHERE run=?1",
-	};
-	for (size_t i = 0; i < sizeof del / sizeof *del; i++) {
-		if (bc_prepare(p, &st, del[i]) < 0)
+	for (int i = IMP_SQL_DEL_PARAMS; i <= IMP_SQL_DEL_CHANNELS; i++) {
+		if (!(st = imp_stmt(c, (enum imp_sql)i)))
 			return -1;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		if (step_done(p, st, "cannot replace the imported run") < 0)
@@ -148,16 +250,8 @@ clear_old(struct imp_ctx *c, const char *id)
 static int
 write_row(struct imp_ctx *c, const struct imp_run *r, const char *id, const char *name, int is_new)
 {
-	bc_project *p = c->p;
-	sqlite3_stmt *st;
-	const char *sql = is_new
-		? "INSERT INTO runs(status,argv,cwd,started_ms,ended_ms,host,user,git_commit,git_branch,"
-		  "note,experiment,deleted,bad_lines,name,src_tool,src_path,src_id,id)"
-		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
-		: "UPDATE runs SET status=?1,argv=?2,cwd=?3,started_ms=?4,ended_ms=?5,host=?6,user=?7,"
-		  "git_commit=?8,git_branch=?9,note=coalesce(?10,note),experiment=?11,deleted=?12,"
-		  "bad_lines=?13,name=coalesce(?14,name) WHERE id=?18";
-	if (bc_prepare(p, &st, sql) < 0)
+	sqlite3_stmt *st = imp_stmt(c, is_new ? IMP_SQL_INSERT_RUN : IMP_SQL_UPDATE_RUN);
+	if (!st)
 		return -1;
 	char *argv = argv_json(r);
 	sqlite3_bind_int(st, 1, r->status);
@@ -182,15 +276,15 @@ write_row(struct imp_ctx *c, const struct imp_run *r, const char *id, const char
 	}
 	sqlite3_bind_text(st, 18, id, -1, SQLITE_STATIC);
 	free(argv);
-	return step_done(p, st, "cannot store the imported run");
+	return step_done(c->p, st, "cannot store the imported run");
 }
 
 static int
 write_children(struct imp_ctx *c, const struct imp_run *r, const char *id)
 {
 	bc_project *p = c->p;
-	sqlite3_stmt *st;
-	if (bc_prepare(p, &st, "INSERT OR REPLACE INTO params(run,key,type,value) VALUES(?,?,?,?)") < 0)
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_PARAM);
+	if (!st)
 		return -1;
 	for (size_t i = 0; i < r->nparams; i++) {
 		const struct imp_kv *kv = &r->params[i];
@@ -203,44 +297,32 @@ write_children(struct imp_ctx *c, const struct imp_run *r, const char *id)
 			v.s = bc_strndup(kv->value, kv->vlen);
 			v.slen = kv->vlen;
 		}
-		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, kv->key, -1, SQLITE_STATIC);
 		bc_param_bind(st, 3, 4, &v);
-		int s = sqlite3_step(st);
+		int rc = step_done(p, st, "cannot store a param");
 		bc_value_clear(&v);
-		if (s != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			return bc_db_error(p, "cannot store a param");
-		}
+		if (rc < 0)
+			return -1;
 	}
-	sqlite3_finalize(st);
-	if (bc_prepare(p, &st, "INSERT OR IGNORE INTO tags(run,tag) VALUES(?,?)") < 0)
+	if (!(st = imp_stmt(c, IMP_SQL_TAG)))
 		return -1;
 	for (size_t i = 0; i < r->ntags; i++) {
-		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, r->tags[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			return bc_db_error(p, "cannot store a tag");
-		}
+		if (step_done(p, st, "cannot store a tag") < 0)
+			return -1;
 	}
-	sqlite3_finalize(st);
-	if (bc_prepare(p, &st, "INSERT OR REPLACE INTO run_io(run,is_output,path,hash) VALUES(?,?,?,?)") < 0)
+	if (!(st = imp_stmt(c, IMP_SQL_IO)))
 		return -1;
 	for (size_t i = 0; i < r->nio; i++) {
-		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, r->io[i].is_output);
 		sqlite3_bind_text(st, 3, r->io[i].path, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, r->io[i].hash, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			return bc_db_error(p, "cannot store a data input/output");
-		}
+		if (step_done(p, st, "cannot store a data input/output") < 0)
+			return -1;
 	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -254,9 +336,8 @@ write_state(struct imp_ctx *c, const struct imp_run *r, const char *id, const ch
 			bc_buf_free(&tags);
 			return bc_error_set(c->p, BC_ERR_OS, BC_ERROR, "out of memory");
 		}
-	sqlite3_stmt *st;
-	if (bc_prepare(c->p, &st, "INSERT OR REPLACE INTO import_state(run,quick,digest,src_tags,src_name)"
-			" VALUES(?,?,?,?,?)") < 0) {
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_STATE);
+	if (!st) {
 		bc_buf_free(&tags);
 		return -1;
 	}
@@ -269,63 +350,181 @@ write_state(struct imp_ctx *c, const struct imp_run *r, const char *id, const ch
 	return step_done(c->p, st, "cannot store the import state");
 }
 
-static int
-write_series(struct imp_ctx *c, const struct imp_run *r, const char *id)
+int
+imp_update_quick(struct imp_ctx *c, const char *id, uint64_t quick)
 {
-	bc_ingest *in;
-	if (!r->nseries)
-		return 0;
-	if (bc_ingest_new(&in, c->p, id) < 0)
+	if (imp_batch_begin(c) < 0)
 		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < r->nseries && rc == 0; i++) {
-		const struct imp_series *s = &r->series[i];
-		for (size_t j = 0; j < s->n; j++) {
-			int a = bc_ingest_add(in, s->key, s->pts[j].step < 0 ? 0 : s->pts[j].step,
-				s->pts[j].value, s->pts[j].wall_ms);
-			if (a == BC_EINVALID) {
-				imp_warn(c, "run %s: metric '%.60s' has an invalid name: skipped", r->src_id, s->key);
-				break;
-			}
-			if (a < 0) {
-				rc = -1;
-				break;
-			}
-			c->stats->points++;
-		}
-		/* keep memory bounded on very long runs */
-		if (rc == 0 && bc_ingest_pending(in) > (1u << 20))
-			rc = bc_ingest_flush(in, NULL, 0);
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_QUICK);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)quick);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (step_done(c->p, st, "cannot update the import state") < 0) {
+		batch_fail(c);
+		return -1;
 	}
-	if (rc == 0)
-		rc = bc_ingest_flush(in, NULL, 0);
-	bc_ingest_free(in);
-	return rc;
+	return imp_batch_commit(c, 0);
 }
 
-int
-imp_flush_pending(struct imp_ctx *c)
+/* ---- series: chunks and summaries written directly (fresh series only) ---- */
+
+static uint64_t
+key_hash(const char *s)
 {
-	sqlite3_stmt *st;
-	if (!c->pending_id[0])
-		return 0;
-	int own = sqlite3_get_autocommit(c->p->db);
-	if (own && bc_tx_begin(c->p) < 0)
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The metric_keys id of key (cached for the whole import), or -1. */
+static int64_t
+key_id(struct imp_ctx *c, const char *key)
+{
+	if ((c->nkeys + 1) * 2 > c->keycap) {
+		size_t ncap = c->keycap ? c->keycap * 2 : 64;
+		struct imp_keyid *nk = calloc(ncap, sizeof *nk);
+		if (!nk)
+			return bc_error_set(c->p, BC_ERR_OS, BC_ERROR, "out of memory");
+		for (size_t i = 0; i < c->keycap; i++) {
+			if (!c->keys[i].key)
+				continue;
+			size_t h = key_hash(c->keys[i].key) & (ncap - 1);
+			while (nk[h].key)
+				h = (h + 1) & (ncap - 1);
+			nk[h] = c->keys[i];
+		}
+		free(c->keys);
+		c->keys = nk;
+		c->keycap = ncap;
+	}
+	size_t h = key_hash(key) & (c->keycap - 1);
+	while (c->keys[h].key) {
+		if (!strcmp(c->keys[h].key, key))
+			return c->keys[h].id;
+		h = (h + 1) & (c->keycap - 1);
+	}
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_KEY_INS);
+	if (!st)
 		return -1;
-	if (bc_prepare(c->p, &st, "UPDATE import_state SET digest=? WHERE run=?") < 0)
-		goto fail;
-	sqlite3_bind_text(st, 1, c->pending_digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->pending_id, -1, SQLITE_STATIC);
-	if (step_done(c->p, st, "cannot store the import state") < 0)
-		goto fail;
-	if (own && bc_tx_commit(c->p) < 0)
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (step_done(c->p, st, "cannot store a metric name") < 0 || !(st = imp_stmt(c, IMP_SQL_KEY_SEL)))
 		return -1;
-	c->pending_id[0] = '\0';
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return bc_db_error(c->p, "cannot read a metric name");
+	}
+	int64_t id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (!(c->keys[h].key = bc_strdup(key)))
+		return bc_error_set(c->p, BC_ERR_OS, BC_ERROR, "out of memory");
+	c->keys[h].id = id;
+	c->nkeys++;
+	return id;
+}
+
+static void
+bind_num(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* One series as core/metric.c's ingest would store it into an empty run. */
+static int
+write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_t now)
+{
+	int64_t kid = key_id(c, s->key);
+	if (kid < 0)
+		return -1;
+	bc_metric_summary m = { 0 };
+	int have_minmax = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		bc_point *pt = &s->pts[i];
+		if (pt->step < 0)
+			pt->step = 0;
+		if (pt->wall_ms == 0)
+			pt->wall_ms = now;
+		if (!isnan(pt->value)) {
+			if (!have_minmax || pt->value < m.min) {
+				m.min = pt->value;
+				m.min_step = pt->step;
+			}
+			if (!have_minmax || pt->value > m.max) {
+				m.max = pt->value;
+				m.max_step = pt->step;
+			}
+			have_minmax = 1;
+		}
+	}
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_CHUNK);
+	if (!st)
+		return -1;
+	int64_t seq = 0;
+	for (size_t off = 0; off < s->n; off += CHUNK_POINTS) {
+		size_t cnt = s->n - off < CHUNK_POINTS ? s->n - off : CHUNK_POINTS;
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		for (size_t i = off; i < off + cnt; i++) {
+			if (s->pts[i].step < lo)
+				lo = s->pts[i].step;
+			if (s->pts[i].step > hi)
+				hi = s->pts[i].step;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, kid);
+		sqlite3_bind_int64(st, 3, seq++);
+		sqlite3_bind_int64(st, 4, (int64_t)cnt);
+		sqlite3_bind_int64(st, 5, lo);
+		sqlite3_bind_int64(st, 6, hi);
+		sqlite3_bind_blob(st, 7, s->pts + off, (int)(cnt * sizeof(bc_point)), SQLITE_STATIC);
+		if (step_done(c->p, st, "cannot store metric points") < 0)
+			return -1;
+	}
+	const bc_point *first = &s->pts[0], *last = &s->pts[s->n - 1];
+	if (!(st = imp_stmt(c, IMP_SQL_SUMMARY)))
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, kid);
+	bind_num(st, 3, first->value);
+	bind_num(st, 4, last->value);
+	if (have_minmax) {
+		sqlite3_bind_double(st, 5, m.min);
+		sqlite3_bind_double(st, 6, m.max);
+	}
+	sqlite3_bind_int64(st, 7, (int64_t)s->n);
+	sqlite3_bind_int64(st, 8, first->step);
+	sqlite3_bind_int64(st, 9, last->step);
+	sqlite3_bind_int64(st, 10, m.min_step);
+	sqlite3_bind_int64(st, 11, m.max_step);
+	sqlite3_bind_int64(st, 12, last->wall_ms);
+	if (step_done(c->p, st, "cannot store a metric summary") < 0)
+		return -1;
+	c->stats->points += (int64_t)s->n;
+	c->batch_points += s->n;
 	return 0;
-fail:
-	if (own)
-		bc_tx_rollback(c->p);
-	return -1;
+}
+
+static int
+write_series(struct imp_ctx *c, struct imp_run *r, const char *id)
+{
+	int64_t now = bc_now_ms();
+	for (size_t i = 0; i < r->nseries; i++) {
+		struct imp_series *s = &r->series[i];
+		size_t klen = strlen(s->key);
+		if (!s->n)
+			continue;
+		if (klen == 0 || klen > MAX_KEY_LEN) {
+			imp_warn(c, "run %s: metric '%.60s' has an invalid name: skipped", r->src_id, s->key);
+			continue;
+		}
+		if (write_one_series(c, s, id, now) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The run an earlier (or a concurrent) import stored for this source id, read
@@ -333,9 +532,8 @@ fail:
 static int
 current(struct imp_ctx *c, const struct imp_run *r, struct imp_known *k)
 {
-	sqlite3_stmt *st;
-	if (bc_prepare(c->p, &st, "SELECT r.id, s.src_name FROM runs r LEFT JOIN import_state s"
-			" ON s.run = r.id WHERE r.src_tool=? AND r.src_path=? AND r.src_id=?") < 0)
+	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_CURRENT);
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, c->tool, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->src_path, -1, SQLITE_STATIC);
@@ -346,19 +544,18 @@ current(struct imp_ctx *c, const struct imp_run *r, struct imp_known *k)
 		k->src_name = bc_strdup((const char *)sqlite3_column_text(st, 1));
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return found;
 }
 
 int
 imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest)
 {
-	bc_project *p = c->p;
 	char id[33], want[256], name[256];
 	const char *set_name = NULL;
 	struct imp_known cur = { 0 }, *k = NULL;
 	source_name(c, r, want, sizeof want);
-	if (bc_tx_begin(p) < 0)
+	if (imp_batch_begin(c) < 0)
 		return -1;
 	int found = current(c, r, &cur);
 	if (found < 0)
@@ -382,26 +579,17 @@ imp_store_run(struct imp_ctx *c, struct imp_run *r, const char *digest)
 			goto fail;
 		set_name = name;
 	}
-	if (k && clear_old(c, id) < 0)
-		goto fail;
-	/* without series the run is complete in this one transaction */
-	if (imp_flush_pending(c) < 0 || write_row(c, r, id, set_name, !k) < 0 ||
-			write_children(c, r, id) < 0 ||
-			write_state(c, r, id, r->nseries ? NULL : digest, want) < 0)
+	if ((k && clear_old(c, id) < 0) || write_row(c, r, id, set_name, !k) < 0 ||
+			write_children(c, r, id) < 0 || write_series(c, r, id) < 0 ||
+			write_state(c, r, id, digest, want) < 0)
 		goto fail;
 	free(cur.src_name);
-	cur.src_name = NULL;
-	if (bc_tx_commit(p) < 0)
+	c->batch_runs++;
+	if (imp_batch_commit(c, 0) < 0)
 		return -1;
-	if (!r->nseries)
-		return found;
-	if (write_series(c, r, id) < 0)
-		return -1;
-	memcpy(c->pending_id, id, sizeof id);
-	snprintf(c->pending_digest, sizeof c->pending_digest, "%s", digest);
 	return found;
 fail:
 	free(cur.src_name);
-	bc_tx_rollback(p);
+	batch_fail(c);
 	return -1;
 }

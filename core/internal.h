@@ -34,7 +34,7 @@ int bc_fsync_dir(const char *dir);
 int bc_rm_rf(const char *path);
 
 /* ---- store ---- */
-#define BC_SCHEMA_VERSION 5
+#define BC_SCHEMA_VERSION 8
 int bc_store_open(bc_project *p, const char *path, int readonly);
 /* Migrate to `target` (<= BC_SCHEMA_VERSION) under an exclusive lock. */
 int bc_store_migrate(bc_project *p, int target);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -205,10 +206,178 @@ bc_metric_downsample(const bc_point *in, size_t n, size_t buckets, bc_point *out
 	return o;
 }
 
+/* ---- reduced reads: first/min/max/last per step column ----
+ * Pass 1 walks the chunk index in the order chunks were written: a chunk
+ * inside one column is merged from its summary; a chunk without a summary,
+ * or crossing the range, is decoded; a chunk straddling column edges is set
+ * aside. Pass 2 feeds the set-aside chunks' summary points, then decodes a
+ * chunk only when one of its other points could still be the min or max of
+ * a column it covers; otherwise its four summary points are enough. So
+ * every column's min and max, and the series' first and last points, are
+ * exact; a column's first and last are the earliest and latest points known. */
+
 struct bucket {
 	bc_point first, min, max, last;
+	int64_t of, omin, omax, ol;  /* chunk seq of each: ties go to the point logged first (last for `last`) */
 	int used;
 };
+
+struct straddler {
+	int64_t seq;
+	bc_point sum[4];
+};
+
+struct reducer {
+	bc_project *p;
+	int64_t key_id, a, b;    /* columns split [a, b] into equal step ranges */
+	double span;
+	size_t buckets;
+	struct bucket *bk;
+	sqlite3_stmt *data;      /* one chunk's points by seq */
+	struct straddler *st;
+	size_t nst, capst;
+};
+
+static size_t
+column_of(const struct reducer *r, int64_t step)
+{
+	size_t k = (size_t)(((double)step - (double)r->a) * (double)r->buckets / r->span);
+	return k >= r->buckets ? r->buckets - 1 : k;
+}
+
+/* Role updates, the rules of chunk_summary in core/metric.c with ties
+ * broken by logging order (o = chunk seq; within a chunk, feeding order). */
+static void
+role_first(struct bucket *q, const bc_point *pt, int64_t o)
+{
+	if (pt->step < q->first.step || (pt->step == q->first.step && o < q->of)) {
+		q->first = *pt;
+		q->of = o;
+	}
+}
+
+static void
+role_last(struct bucket *q, const bc_point *pt, int64_t o)
+{
+	if (pt->step > q->last.step || (pt->step == q->last.step && o >= q->ol)) {
+		q->last = *pt;
+		q->ol = o;
+	}
+}
+
+/* NaN never wins min/max over a number; among NaNs the later one stays */
+static int
+wins(double v, int64_t o, double best, int64_t ob, int want_less)
+{
+	if (isnan(best))
+		return !isnan(v) || o >= ob;
+	if (isnan(v))
+		return 0;
+	if (v == best)
+		return o < ob;
+	return want_less ? v < best : v > best;
+}
+
+static void
+role_min(struct bucket *q, const bc_point *pt, int64_t o)
+{
+	if (wins(pt->value, o, q->min.value, q->omin, 1)) {
+		q->min = *pt;
+		q->omin = o;
+	}
+}
+
+static void
+role_max(struct bucket *q, const bc_point *pt, int64_t o)
+{
+	if (wins(pt->value, o, q->max.value, q->omax, 0)) {
+		q->max = *pt;
+		q->omax = o;
+	}
+}
+
+/* A whole chunk's summary (or one point: sum[0..3] all the point) into column k. */
+static void
+merge(struct reducer *r, size_t k, const bc_point *f, const bc_point *lo, const bc_point *hi,
+	const bc_point *l, int64_t o)
+{
+	struct bucket *q = &r->bk[k];
+	if (!q->used) {
+		q->first = *f;
+		q->min = *lo;
+		q->max = *hi;
+		q->last = *l;
+		q->of = q->omin = q->omax = q->ol = o;
+		q->used = 1;
+		return;
+	}
+	role_first(q, f, o);
+	role_min(q, lo, o);
+	role_max(q, hi, o);
+	role_last(q, l, o);
+}
+
+static void
+feed(struct reducer *r, const bc_point *pt, int64_t o)
+{
+	if (pt->step >= r->a && pt->step <= r->b)
+		merge(r, column_of(r, pt->step), pt, pt, pt, pt, o);
+}
+
+/* Feed the points of the chunk row `st` is on (EMA-smoothed when alpha > 0). */
+static void
+feed_row(struct reducer *r, sqlite3_stmt *st, int64_t seq, double alpha, double *ema)
+{
+	const unsigned char *blob = sqlite3_column_blob(st, 0);
+	size_t cnt = (size_t)sqlite3_column_bytes(st, 0) / sizeof(bc_point);
+	for (size_t i = 0; i < cnt; i++) {
+		bc_point pt;
+		memcpy(&pt, blob + i * sizeof pt, sizeof pt);
+		if (alpha > 0 && pt.step >= r->a && pt.step <= r->b && isfinite(pt.value)) {
+			*ema = isnan(*ema) ? pt.value : alpha * *ema + (1 - alpha) * pt.value;
+			pt.value = *ema;
+		}
+		feed(r, &pt, seq);
+	}
+}
+
+/* Feed every point of chunk `seq`. */
+static int
+decode(struct reducer *r, int64_t seq)
+{
+	sqlite3_stmt *st = r->data;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 3, seq);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : bc_db_error(r->p, "cannot read metric points");
+	feed_row(r, st, seq, 0, NULL);
+	return 0;
+}
+
+/* Pass 2 for one straddling chunk, its summary points already fed: can one of
+ * its other points be the min or max of a column it covers? Its points lie in
+ * [min, max] and, of equal values, the summary's are the earliest logged. */
+static int
+needs_points(const struct reducer *r, const struct straddler *c)
+{
+	double lo = c->sum[1].value, hi = c->sum[2].value;
+	if (isnan(lo) || isnan(hi))
+		return 1;
+	for (size_t k = column_of(r, c->sum[0].step), e = column_of(r, c->sum[3].step); k <= e; k++) {
+		const struct bucket *q = &r->bk[k];
+		/* an equal value: fine when the column's point came earlier, or is
+		 * this chunk's own earliest one */
+		int tie_lo = lo == q->min.value && (q->omin > c->seq ||
+			(q->omin == c->seq && (q->min.step != c->sum[1].step || q->min.wall_ms != c->sum[1].wall_ms)));
+		int tie_hi = hi == q->max.value && (q->omax > c->seq ||
+			(q->omax == c->seq && (q->max.step != c->sum[2].step || q->max.wall_ms != c->sum[2].wall_ms)));
+		if (!q->used || isnan(q->min.value) || isnan(q->max.value) ||
+		    lo < q->min.value || hi > q->max.value || tie_lo || tie_hi)
+			return 1;
+	}
+	return 0;
+}
 
 static int
 cmp_step(const void *a, const void *b)
@@ -217,75 +386,109 @@ cmp_step(const void *a, const void *b)
 	return x->step < y->step ? -1 : x->step > y->step;
 }
 
-int
-bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key, int64_t lo, int64_t hi,
-	size_t buckets, bc_point *out, size_t *n)
+static int
+reduce(bc_project *p, const char *run_id, const char *key, int64_t lo, int64_t hi,
+	size_t buckets, double alpha, bc_point *out, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct reducer r = { .p = p, .buckets = buckets };
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
 	*n = 0;
-	if (!buckets)
+	if (!buckets || lo > hi)
 		return 0;
-	/* the step range actually present */
-	if (bc_prepare(p, &st, "SELECT min(min_step), max(max_step) FROM metric_chunks WHERE run=? AND "
-			"key_id=(SELECT id FROM metric_keys WHERE key=?) AND max_step>=? AND min_step<=?") < 0)
+	if (bc_prepare(p, &st, "SELECT id FROM metric_keys WHERE key=?") < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
-	int have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-	int64_t a = have ? sqlite3_column_int64(st, 0) : 0, b = have ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int have = sqlite3_step(st) == SQLITE_ROW;
+	r.key_id = have ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	if (!have)
 		return 0;
-	if (a < lo) a = lo;
-	if (b > hi) b = hi;
-	double span = (double)b - (double)a + 1.0;
-	struct bucket *bk = calloc(buckets, sizeof *bk);
-	if (!bk)
-		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
-	if (bc_prepare(p, &st, "SELECT data FROM metric_chunks WHERE run=? AND "
-			"key_id=(SELECT id FROM metric_keys WHERE key=?) AND max_step>=? AND min_step<=? ORDER BY seq") < 0) {
-		free(bk);
-		return -1;
+	/* the columns: [lo, hi] as asked; an open end stops at the series */
+	r.a = lo;
+	r.b = hi;
+	if (lo == INT64_MIN || hi == INT64_MAX) {
+		if (bc_prepare(p, &st, "SELECT min(min_step), max(max_step) FROM metric_chunks WHERE run=? AND "
+				"key_id=? AND max_step>=? AND min_step<=?") < 0)
+			return -1;
+		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, r.key_id);
+		sqlite3_bind_int64(st, 3, lo);
+		sqlite3_bind_int64(st, 4, hi);
+		have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+		if (have && lo == INT64_MIN)
+			r.a = sqlite3_column_int64(st, 0);
+		if (have && hi == INT64_MAX)
+			r.b = sqlite3_column_int64(st, 1);
+		sqlite3_finalize(st);
+		if (!have)
+			return 0;
 	}
+	r.span = (double)r.b - (double)r.a + 1.0;
+	r.bk = calloc(buckets, sizeof *r.bk);
+	if (!r.bk)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	st = NULL;
+	/* smoothing needs every point in order: one pass over the chunk rows */
+	if (bc_prepare(p, &r.data, "SELECT data FROM metric_chunks WHERE run=? AND key_id=? AND seq=?") < 0 ||
+	    bc_prepare(p, &st, alpha > 0 ? "SELECT data, seq FROM metric_chunks WHERE run=? AND "
+			"key_id=? AND max_step>=? AND min_step<=? ORDER BY seq"
+			: "SELECT seq, min_step, max_step, summary FROM metric_chunks WHERE run=? AND "
+			"key_id=? AND max_step>=? AND min_step<=? ORDER BY seq") < 0)
+		goto done;
+	sqlite3_bind_text(r.data, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r.data, 2, r.key_id);
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *blob = sqlite3_column_blob(st, 0);
-		size_t cnt = (size_t)sqlite3_column_bytes(st, 0) / sizeof(bc_point);
-		for (size_t i = 0; i < cnt; i++) {
-			bc_point pt;
-			memcpy(&pt, blob + i * sizeof pt, sizeof pt);
-			if (pt.step < a || pt.step > b)
-				continue;
-			size_t k = (size_t)(((double)pt.step - (double)a) * (double)buckets / span);
-			if (k >= buckets)
-				k = buckets - 1;
-			struct bucket *q = &bk[k];
-			if (!q->used) {
-				q->first = q->min = q->max = q->last = pt;
-				q->used = 1;
-				continue;
-			}
-			if (pt.step < q->first.step)
-				q->first = pt;
-			if (pt.step >= q->last.step)
-				q->last = pt;
-			/* NaN never wins min/max */
-			if (pt.value < q->min.value || q->min.value != q->min.value)
-				q->min = pt;
-			if (pt.value > q->max.value || q->max.value != q->max.value)
-				q->max = pt;
+	sqlite3_bind_int64(st, 2, r.key_id);
+	sqlite3_bind_int64(st, 3, r.a);
+	sqlite3_bind_int64(st, 4, r.b);
+	double ema = NAN;
+	int step_rc = SQLITE_DONE;
+	while (alpha > 0 && (step_rc = sqlite3_step(st)) == SQLITE_ROW)
+		feed_row(&r, st, sqlite3_column_int64(st, 1), alpha, &ema);
+	while (alpha <= 0 && (step_rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		int64_t c0 = sqlite3_column_int64(st, 1), c1 = sqlite3_column_int64(st, 2);
+		bc_point sum[4];
+		if (c0 < r.a || c1 > r.b || sqlite3_column_bytes(st, 3) != (int)sizeof sum) {
+			if (decode(&r, seq) < 0)
+				goto done;
+			continue;
 		}
+		memcpy(sum, sqlite3_column_blob(st, 3), sizeof sum);
+		if (column_of(&r, c0) == column_of(&r, c1)) {
+			merge(&r, column_of(&r, c0), &sum[0], &sum[1], &sum[2], &sum[3], seq);
+			continue;
+		}
+		if (r.nst == r.capst) {
+			size_t ncap = r.capst ? r.capst * 2 : 256;
+			struct straddler *ns = realloc(r.st, ncap * sizeof *ns);
+			if (!ns) {
+				bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+				goto done;
+			}
+			r.st = ns;
+			r.capst = ncap;
+		}
+		r.st[r.nst].seq = seq;
+		memcpy(r.st[r.nst++].sum, sum, sizeof sum);
+	}
+	if (step_rc != SQLITE_DONE) {
+		bc_db_error(p, "cannot read metric chunks");
+		goto done;
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	for (size_t i = 0; i < r.nst; i++)
+		for (int j = 0; j < 4; j++)
+			feed(&r, &r.st[i].sum[j], r.st[i].seq);
+	for (size_t i = 0; i < r.nst; i++)
+		if (needs_points(&r, &r.st[i]) && decode(&r, r.st[i].seq) < 0)
+			goto done;
 	for (size_t k = 0; k < buckets; k++) {
-		if (!bk[k].used)
+		if (!r.bk[k].used)
 			continue;
-		bc_point four[4] = { bk[k].first, bk[k].min, bk[k].max, bk[k].last };
+		bc_point four[4] = { r.bk[k].first, r.bk[k].min, r.bk[k].max, r.bk[k].last };
 		qsort(four, 4, sizeof *four, cmp_step);
 		for (int j = 0; j < 4; j++) {
 			if (j && four[j].step == four[j - 1].step && four[j].value == four[j - 1].value)
@@ -293,6 +496,61 @@ bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key, int
 			out[(*n)++] = four[j];
 		}
 	}
-	free(bk);
-	return 0;
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	sqlite3_finalize(r.data);
+	free(r.bk);
+	free(r.st);
+	return rc;
+}
+
+int
+bc_metric_step_range(bc_project *p, const char *run_id, const char *key, int64_t *lo, int64_t *hi)
+{
+	sqlite3_stmt *st;
+	/* kept with the series' summary since schema 7; older series: the chunk index */
+	if (bc_prepare(p, &st, "SELECT s.step_lo, s.step_hi FROM metric_summary s JOIN metric_keys k "
+			"ON k.id=s.key_id WHERE s.run=? AND k.key=? AND s.step_lo IS NOT NULL") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (bc_prepare(p, &st, "SELECT min(min_step), max(max_step) FROM metric_chunks WHERE run=? AND "
+			"key_id=(SELECT id FROM metric_keys WHERE key=?)") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int have = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	if (have) {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return bc_db_error(p, "cannot read metric chunks");
+	return have ? 0 : BC_ENOTFOUND;
+}
+
+int
+bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key, int64_t lo, int64_t hi,
+	size_t buckets, bc_point *out, size_t *n)
+{
+	return reduce(p, run_id, key, lo, hi, buckets, 0, out, n);
+}
+
+int
+bc_metric_series_smoothed(bc_project *p, const char *run_id, const char *key, int64_t lo, int64_t hi,
+	size_t buckets, double alpha, bc_point *out, size_t *n)
+{
+	if (!(alpha >= 0 && alpha < 1))
+		return bc_error_set(p, BC_ERR_INPUT, BC_EINVALID, "smoothing must be in [0, 1)");
+	return reduce(p, run_id, key, lo, hi, buckets, alpha, out, n);
 }

@@ -3,7 +3,11 @@
  * Metric series. Points are buffered per key and stored in chunks of up to
  * CHUNK_POINTS (step, value, wall_ms) records in one BLOB row, so ingest costs
  * one row per chunk instead of one per point, and a long series reads fast.
- * Summaries (first/last/min/max/count) are kept per (run, key).
+ * Each chunk row also carries a summary: its first (lowest step), min, max
+ * and last (highest step) points, covered by an index, so a reduced read of a
+ * long series touches summaries and decodes only chunks that straddle a
+ * column edge. 128 points (3 KB) keep a row inside one 16 KB page.
+ * Summaries (first/last/min/max/count) are also kept per (run, key).
  */
 #include "config.h"
 #include <errno.h>
@@ -15,7 +19,7 @@
 #include <jansson.h>
 #include "internal.h"
 
-#define CHUNK_POINTS 4096
+#define CHUNK_POINTS 128
 #define MAX_KEY_LEN 250
 
 struct key_state {
@@ -334,13 +338,13 @@ flush_prepare(bc_project *p, struct flush_stmts *s)
 	memset(s, 0, sizeof *s);
 	if (bc_prepare(p, &s->key_ins, "INSERT OR IGNORE INTO metric_keys(key) VALUES(?)") < 0 ||
 	    bc_prepare(p, &s->key_sel, "SELECT id FROM metric_keys WHERE key=?") < 0 ||
-	    bc_prepare(p, &s->sum_sel, "SELECT first,last,min,max,count,first_step,last_step,min_step,max_step "
-			"FROM metric_summary WHERE run=? AND key_id=?") < 0 ||
+	    bc_prepare(p, &s->sum_sel, "SELECT first,last,min,max,count,first_step,last_step,min_step,max_step,"
+			"step_lo,step_hi FROM metric_summary WHERE run=? AND key_id=?") < 0 ||
 	    bc_prepare(p, &s->seq_sel, "SELECT coalesce(max(seq),-1) FROM metric_chunks WHERE run=? AND key_id=?") < 0 ||
-	    bc_prepare(p, &s->chunk_ins, "INSERT INTO metric_chunks(run,key_id,seq,n,min_step,max_step,data) "
-			"VALUES(?,?,?,?,?,?,?)") < 0 ||
+	    bc_prepare(p, &s->chunk_ins, "INSERT INTO metric_chunks(run,key_id,seq,n,min_step,max_step,data,summary) "
+			"VALUES(?,?,?,?,?,?,?,?)") < 0 ||
 	    bc_prepare(p, &s->sum_up, "INSERT OR REPLACE INTO metric_summary(run,key_id,first,last,min,max,count,"
-			"first_step,last_step,min_step,max_step,last_wall_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
+			"first_step,last_step,min_step,max_step,last_wall_ms,step_lo,step_hi) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    bc_prepare(p, &s->chan_up, "INSERT OR REPLACE INTO channels(run,name,offset) VALUES(?,?,?)") < 0 ||
 	    bc_prepare(p, &s->bad_up, "UPDATE runs SET bad_lines=bad_lines+? WHERE id=?") < 0)
 		return -1;
@@ -370,6 +374,28 @@ col_num(sqlite3_stmt *st, int c)
 	return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
 }
 
+/* The chunk summary stored beside the points: first (lowest step, earliest
+ * of ties), min, max (earliest of ties; NaN only when every value is NaN)
+ * and last (highest step, latest of ties), with the same rules the reduced
+ * reader applies point by point, so merging a summary equals reading the
+ * chunk (core/metric-read.c). */
+static void
+chunk_summary(const bc_point *pts, size_t n, bc_point sum[4])
+{
+	sum[0] = sum[1] = sum[2] = sum[3] = pts[0];
+	for (size_t i = 1; i < n; i++) {
+		const bc_point *pt = &pts[i];
+		if (pt->step < sum[0].step)
+			sum[0] = *pt;
+		if (pt->value < sum[1].value || isnan(sum[1].value))
+			sum[1] = *pt;
+		if (pt->value > sum[2].value || isnan(sum[2].value))
+			sum[2] = *pt;
+		if (pt->step >= sum[3].step)
+			sum[3] = *pt;
+	}
+}
+
 static int
 flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 {
@@ -391,7 +417,8 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 	bc_metric_summary m = { 0 };
 	m.min = INFINITY;
 	m.max = -INFINITY;
-	int have_minmax = 0;
+	int have_minmax = 0, extent_known = 1;
+	int64_t step_lo = INT64_MAX, step_hi = INT64_MIN;
 	st = s->sum_sel;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, in->run, -1, SQLITE_STATIC);
@@ -405,6 +432,11 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 			have_minmax = 1;
 		}
 		m.count = sqlite3_column_int64(st, 4);
+		/* the step extent is unknown for series written before schema 7 */
+		if (m.count && sqlite3_column_type(st, 9) == SQLITE_NULL)
+			extent_known = 0;
+		step_lo = sqlite3_column_int64(st, 9);
+		step_hi = sqlite3_column_int64(st, 10);
 		m.first_step = sqlite3_column_int64(st, 5);
 		m.last_step = sqlite3_column_int64(st, 6);
 		m.min_step = sqlite3_column_int64(st, 7);
@@ -441,11 +473,11 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 	int64_t seq = sqlite3_column_int64(st, 0) + 1;
 	for (size_t off = 0; off < k->n; off += CHUNK_POINTS) {
 		size_t cnt = k->n - off < CHUNK_POINTS ? k->n - off : CHUNK_POINTS;
-		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (size_t i = off; i < off + cnt; i++) {
-			if (k->pts[i].step < lo) lo = k->pts[i].step;
-			if (k->pts[i].step > hi) hi = k->pts[i].step;
-		}
+		bc_point sum[4];
+		chunk_summary(k->pts + off, cnt, sum);
+		int64_t lo = sum[0].step, hi = sum[3].step;
+		if (lo < step_lo) step_lo = lo;
+		if (hi > step_hi) step_hi = hi;
 		st = s->chunk_ins;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, in->run, -1, SQLITE_STATIC);
@@ -455,6 +487,7 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 		sqlite3_bind_int64(st, 5, lo);
 		sqlite3_bind_int64(st, 6, hi);
 		sqlite3_bind_blob(st, 7, k->pts + off, (int)(cnt * sizeof(bc_point)), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 8, sum, (int)sizeof sum, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return bc_db_error(p, "cannot store metric points");
 	}
@@ -477,6 +510,13 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 	sqlite3_bind_int64(st, 10, m.min_step);
 	sqlite3_bind_int64(st, 11, m.max_step);
 	sqlite3_bind_int64(st, 12, m.last_wall_ms);
+	if (extent_known) {
+		sqlite3_bind_int64(st, 13, step_lo);
+		sqlite3_bind_int64(st, 14, step_hi);
+	} else {
+		sqlite3_bind_null(st, 13);
+		sqlite3_bind_null(st, 14);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return bc_db_error(p, "cannot store metric summary");
 	return 0;

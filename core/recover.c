@@ -12,19 +12,70 @@
 #include <string.h>
 #include "internal.h"
 
-static int
-recorder_alive(int64_t pid, const char *boot, int64_t pid_start)
+/* How long a running run may go without a heartbeat before it counts as lost. */
+int64_t
+bc_run_stale_ms(void)
 {
-	if (pid <= 0)
-		return 1;   /* not recorded by a process of ours: leave it */
-	if (boot && strcmp(boot, bc_boot_id()) != 0)
-		return 0;   /* rebooted since */
-	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-		return 0;
-	long long st = bc_proc_start_time((long)pid);
-	if (pid_start > 0 && st >= 0 && st != pid_start)
-		return 0;   /* pid reused by another process */
-	return 1;
+	const char *env = getenv("BANCADA_RUN_STALE_SECS");
+	double secs = env && *env ? strtod(env, NULL) : 0;
+	return secs > 0 ? (int64_t)(secs * 1000) : BC_RUN_STALE_DEFAULT_MS;
+}
+
+/*
+ * Why the recorder of a `running` run is surely gone, or NULL while it may
+ * be alive. On this host and boot the process itself is checked; a run from
+ * another boot of this host is crashed; from any other host, the run is lost
+ * once its heartbeat (or its start, when it never beat) is older than `stale`.
+ */
+static const char *
+recorder_gone(const char *host, int64_t pid, const char *boot, int64_t pid_start,
+	int64_t beat_ms, int64_t now, int64_t stale, char *why, size_t size)
+{
+	if (host && !strcmp(host, bc_hostname())) {
+		if (boot && strcmp(boot, bc_boot_id()) != 0)
+			return "the machine rebooted since";
+		if (pid > 0) {
+			if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				return "its recorder process is gone";
+			long long st = bc_proc_start_time((long)pid);
+			if (pid_start > 0 && st >= 0 && st != pid_start)
+				return "its recorder process is gone (pid reused)";
+			return NULL;
+		}
+	}
+	if (beat_ms > 0 && now - beat_ms > stale) {
+		snprintf(why, size, "no heartbeat from %s for %llds", host ? host : "its host",
+			(long long)((now - beat_ms) / 1000));
+		return why;
+	}
+	return NULL;
+}
+
+int
+bc_run_heartbeat(bc_project *p, const char *id)
+{
+	sqlite3_stmt *st;
+	if (bc_tx_begin(p) < 0)
+		return -1;
+	/* a run marked crashed only for want of a heartbeat (a suspended laptop,
+	 * a lost network) comes back to running when its recorder beats again */
+	if (bc_prepare(p, &st, "UPDATE runs SET heartbeat_ms=?1,"
+			" status=CASE WHEN status=4 AND lost THEN 0 ELSE status END, lost=0,"
+			" ended_ms=CASE WHEN status=4 AND lost THEN NULL ELSE ended_ms END,"
+			" crash_reason=CASE WHEN status=4 AND lost THEN NULL ELSE crash_reason END"
+			" WHERE id=?2 AND (status=0 OR (status=4 AND lost))") < 0) {
+		bc_tx_rollback(p);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, bc_now_ms());
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		bc_tx_rollback(p);
+		return bc_db_error(p, "cannot record the run's heartbeat");
+	}
+	return bc_tx_commit(p);
 }
 
 /* Ingest every channel file of a run (metrics.jsonl, scalars.jsonl, params.jsonl). */
@@ -49,39 +100,50 @@ bc_project_recover(bc_project *p)
 {
 	sqlite3_stmt *st;
 	int n = 0;
+	int64_t now = bc_now_ms(), stale = bc_run_stale_ms();
 	/* imported runs (src_tool set) are never touched */
-	if (bc_prepare(p, &st, "SELECT id, pid, boot_id, pid_start FROM runs WHERE status=0 AND host=? "
-			"AND src_tool IS NULL") < 0)
+	if (bc_prepare(p, &st, "SELECT id, host, pid, boot_id, pid_start, coalesce(heartbeat_ms, started_ms)"
+			" FROM runs WHERE status=0 AND src_tool IS NULL") < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, bc_hostname(), -1, SQLITE_STATIC);
-	char (*dead)[33] = NULL;
+	struct dead { char id[33]; int lost; char why[128]; } *dead = NULL;
 	size_t ndead = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *boot = (const char *)sqlite3_column_text(st, 2);
-		if (recorder_alive(sqlite3_column_int64(st, 1), boot, sqlite3_column_int64(st, 3)))
+		char why[128];
+		const char *w = recorder_gone((const char *)sqlite3_column_text(st, 1),
+			sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
+			sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), now, stale, why, sizeof why);
+		if (!w)
 			continue;
-		dead = realloc(dead, (ndead + 1) * sizeof *dead);
-		snprintf(dead[ndead++], 33, "%s", (const char *)sqlite3_column_text(st, 0));
+		struct dead *d = realloc(dead, (ndead + 1) * sizeof *dead);
+		if (!d)
+			break;
+		dead = d;
+		d = &dead[ndead++];
+		snprintf(d->id, sizeof d->id, "%s", (const char *)sqlite3_column_text(st, 0));
+		d->lost = w == why;
+		snprintf(d->why, sizeof d->why, "%s", w);
 	}
 	sqlite3_finalize(st);
 	for (size_t i = 0; i < ndead; i++) {
-		if (bc_run_ingest_files(p, dead[i]) < 0)
+		if (bc_run_ingest_files(p, dead[i].id) < 0)
 			break;
 		/* only mark it if it is still running (another process may have done it) */
 		if (bc_tx_begin(p) < 0)
 			break;
-		if (bc_prepare(p, &st, "UPDATE runs SET status=4, ended_ms=coalesce(ended_ms, ?) "
-				"WHERE id=? AND status=0") < 0) {
+		if (bc_prepare(p, &st, "UPDATE runs SET status=4, lost=?, crash_reason=?,"
+				" ended_ms=coalesce(ended_ms, heartbeat_ms, ?) WHERE id=? AND status=0") < 0) {
 			bc_tx_rollback(p);
 			break;
 		}
-		sqlite3_bind_int64(st, 1, bc_now_ms());
-		sqlite3_bind_text(st, 2, dead[i], -1, SQLITE_STATIC);
-		sqlite3_step(st);
+		sqlite3_bind_int(st, 1, dead[i].lost);
+		sqlite3_bind_text(st, 2, dead[i].why, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_text(st, 4, dead[i].id, -1, SQLITE_STATIC);
+		int changed = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(p->db) > 0;
 		sqlite3_finalize(st);
 		if (bc_tx_commit(p) < 0)
 			break;
-		n++;
+		n += changed;
 	}
 	free(dead);
 	return n;
@@ -112,9 +174,17 @@ bc_project_fsck(bc_project *p, char **report, int *ingested_runs)
 		problems++;
 	}
 	sqlite3_finalize(st);
-	int rec = bc_project_recover(p);
-	if (rec > 0)
-		bc_buf_printf(&b, "recovered %d crashed run%s\n", rec, rec == 1 ? "" : "s");
+	if (bc_project_recover(p) < 0)
+		return -1;
+	/* runs found crashed (here or by any earlier open), and why: information,
+	 * not a problem of the store */
+	if (bc_prepare(p, &st, "SELECT id, name, crash_reason FROM runs WHERE status=4 AND deleted=0"
+			" AND crash_reason IS NOT NULL ORDER BY started_ms") < 0)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		bc_buf_printf(&b, "run %.12s (%s) crashed: %s\n", (const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
 	if (bc_prepare(p, &st, "SELECT id FROM runs WHERE src_tool IS NULL") < 0)
 		return -1;
 	char (*ids)[33] = NULL;

@@ -89,27 +89,157 @@ sort_term(bc_project *p, bc_buf *sql, bc_buf *joins, int *njoin, const char *fie
 	return 0;
 }
 
-int
-bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
+/*
+ * A window (a query with a LIMIT) first walks an index in the listing order
+ * and stops after LIMIT matches; that wins unless the filter is selective,
+ * so the walk gets a time budget and the generic plan (filter subqueries
+ * materialized once, then a sort) runs when it is spent.
+ */
+#define WINDOW_BUDGET_MS 40
+
+/* CPU time of this thread in ms: a budget that a loaded machine does not eat. */
+static int64_t
+thread_cpu_ms(void)
 {
-	bc_filter_sql f = { 0 };
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return bc_now_ms();
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+over_budget(void *arg)
+{
+	return thread_cpu_ms() > *(int64_t *)arg;
+}
+
+/* The filter's `r.id IN (SELECT run FROM T WHERE ...)` terms as correlated
+ * EXISTS terms, which an ordered walk checks row by row. Same placeholders. */
+static char *
+correlate(const char *where)
+{
+	static const char *const from[][2] = {
+		{ "r.id IN (SELECT run FROM tags)", "EXISTS (SELECT 1 FROM tags WHERE run = r.id)" },
+		{ "r.id NOT IN (SELECT run FROM tags)", "NOT EXISTS (SELECT 1 FROM tags WHERE run = r.id)" },
+		{ "r.id IN (SELECT run FROM tags WHERE ", "EXISTS (SELECT 1 FROM tags WHERE run = r.id AND " },
+		{ "r.id NOT IN (SELECT run FROM tags WHERE ", "NOT EXISTS (SELECT 1 FROM tags WHERE run = r.id AND " },
+		{ "r.id IN (SELECT run FROM params WHERE ", "EXISTS (SELECT 1 FROM params WHERE run = r.id AND " },
+		{ "r.id NOT IN (SELECT run FROM params WHERE ", "NOT EXISTS (SELECT 1 FROM params WHERE run = r.id AND " },
+		{ "r.id IN (SELECT run FROM metric_summary WHERE ",
+		  "EXISTS (SELECT 1 FROM metric_summary WHERE run = r.id AND " },
+		{ "r.id NOT IN (SELECT run FROM metric_summary WHERE ",
+		  "NOT EXISTS (SELECT 1 FROM metric_summary WHERE run = r.id AND " },
+	};
+	bc_buf b = BC_BUF_INIT;
+	const char *s = where;
+	while (*s) {
+		size_t i, n = sizeof from / sizeof from[0];
+		for (i = 0; i < n; i++)
+			if (!strncmp(s, from[i][0], strlen(from[i][0])))
+				break;
+		if (i < n) {
+			bc_buf_printf(&b, "%s", from[i][1]);
+			s += strlen(from[i][0]);
+		} else {
+			bc_buf_printf(&b, "%c", *s++);
+		}
+	}
+	return bc_buf_detach(&b);
+}
+
+/* Append the ids a statement returns to `out`; 0 or -1. */
+static int
+collect_ids(bc_project *p, sqlite3_stmt *st, bc_run_list *out, size_t *cap)
+{
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->count == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			char (*n)[33] = realloc(out->ids, ncap * sizeof *n);
+			if (!n)
+				return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory listing runs");
+			out->ids = n;
+			*cap = ncap;
+		}
+		snprintf(out->ids[out->count++], 33, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	return s == SQLITE_DONE ? 0 : bc_db_error(p, "cannot list runs");
+}
+
+/* Prepare `sql`, bind `keys` then the filter's values, append the ids. */
+static int
+run_sql(bc_project *p, const char *sql, char **keys, size_t nkeys, const bc_filter_sql *f,
+	bc_run_list *out, size_t *cap)
+{
+	sqlite3_stmt *st = NULL;
+	if (bc_prepare(p, &st, sql) < 0)
+		return -1;
+	int idx = 1;
+	for (size_t i = 0; i < nkeys; i++)
+		sqlite3_bind_text(st, idx++, keys[i], -1, SQLITE_STATIC);
+	if (f->where)
+		bc_filter_bind(st, f, idx);
+	int rc = collect_ids(p, st, out, cap);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * A window sorted by one param or metric walks the (key, value) index
+ * instead of joining every run: runs that have the value, in index order,
+ * then the runs without it, newest id first (the generic ORDER BY's order).
+ * Returns 1 if `field` is not such a sort.
+ */
+static int
+window_by_key(bc_project *p, const bc_run_query *q, const bc_filter_sql *f, const char *field,
+	int desc, bc_run_list *out, size_t *cap)
+{
+	char key[512], *keyp = key;
+	const char *from, *nokey;
+	if (!strncmp(field, "params.", 7) && field[7]) {
+		snprintf(key, sizeof key, "%s", field + 7);
+		from = "params j CROSS JOIN runs r ON r.id=j.run WHERE j.key=?1 AND j.value IS NOT NULL";
+		nokey = "SELECT 1 FROM params j WHERE j.run=r.id AND j.key=?1 AND j.value IS NOT NULL";
+	} else if (!strncmp(field, "metrics.", 8) && field[8]) {
+		const char *col;
+		split_metric(field, key, sizeof key, &col);
+		if (strcmp(col, "last"))
+			return 1;   /* only (key_id, last) is indexed */
+		from = "metric_summary j CROSS JOIN runs r ON r.id=j.run WHERE "
+			"j.key_id=(SELECT id FROM metric_keys WHERE key=?1) AND j.last IS NOT NULL";
+		nokey = "SELECT 1 FROM metric_summary j WHERE j.run=r.id AND "
+			"j.key_id=(SELECT id FROM metric_keys WHERE key=?1) AND j.last IS NOT NULL";
+	} else {
+		return 1;
+	}
+	const char *expr = field[0] == 'p' ? "j.value" : "j.last";
+	const char *live = q->include_deleted ? "1" : "r.deleted=0";
+	const char *where = f->where ? f->where : "1";
+	bc_buf sql = BC_BUF_INIT;
+	/* placeholders: ?1 is the key, the filter's values follow from 2 */
+	bc_buf_printf(&sql, "SELECT r.id FROM %s AND %s AND (%s) ORDER BY %s %s, j.run DESC LIMIT %lld",
+		from, live, where, expr, desc ? "DESC" : "ASC", (long long)q->limit);
+	int rc = run_sql(p, sql.data, &keyp, 1, f, out, cap);
+	if (rc == 0 && out->count < (size_t)q->limit) {
+		sql.len = 0;
+		bc_buf_printf(&sql, "SELECT r.id FROM runs r WHERE NOT EXISTS (%s) AND %s AND (%s) "
+			"ORDER BY r.id DESC LIMIT %lld", nokey, live, where,
+			(long long)q->limit - (long long)out->count);
+		rc = run_sql(p, sql.data, &keyp, 1, f, out, cap);
+	}
+	bc_buf_free(&sql);
+	return rc;
+}
+
+/* The generic query: one LEFT JOIN per param/metric sort key. */
+static int
+query_generic(bc_project *p, const bc_run_query *q, const char *sort, const bc_filter_sql *f,
+	bc_run_list *out, size_t *cap)
+{
 	bc_buf sql = BC_BUF_INIT, order = BC_BUF_INIT, joins = BC_BUF_INIT;
 	char **binds = NULL;
 	size_t nb = 0;
-	int njoin = 0;
-	int rc = -1, errpos = -1;
-	sqlite3_stmt *st = NULL;
-	memset(out, 0, sizeof *out);
-	out->filter_errpos = -1;
-	if (q->filter && *q->filter) {
-		rc = bc_filter_compile(p, q->filter, &f, &errpos);
-		if (rc < 0) {
-			out->filter_errpos = errpos;
-			return rc;
-		}
-		rc = -1;
-	}
-	const char *sort = q->sort && *q->sort ? q->sort : "-started";
+	int njoin = 0, rc = -1;
 	char *copy = bc_strdup(sort), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -117,47 +247,88 @@ bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
 		int desc = 0;
 		if (*tok == '-' || *tok == '+')
 			desc = *tok++ == '-';
-		if (sort_term(p, &order, &joins, &njoin, tok, desc, &binds, &nb) < 0) {
-			free(copy);
+		if (sort_term(p, &order, &joins, &njoin, tok, desc, &binds, &nb) < 0)
 			goto done;
-		}
 	}
-	free(copy);
 	bc_buf_printf(&sql, "SELECT r.id FROM runs r%s WHERE %s AND (%s) ORDER BY %s, r.id DESC",
 		joins.data ? joins.data : "", q->include_deleted ? "1" : "r.deleted=0",
-		f.where ? f.where : "1", order.data);
+		f->where ? f->where : "1", order.data);
 	if (q->limit > 0)
 		bc_buf_printf(&sql, " LIMIT %lld", (long long)q->limit);
-	if (bc_prepare(p, &st, sql.data) < 0)
-		goto done;
 	/* placeholders in text order: the joins' keys, then the filter's values */
-	int idx = 1;
-	for (size_t i = 0; i < nb; i++)
-		sqlite3_bind_text(st, idx++, binds[i], -1, SQLITE_STATIC);
-	if (f.where)
-		bc_filter_bind(st, &f, idx);
-	size_t cap = 0;
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->count == cap) {
-			cap = cap ? cap * 2 : 256;
-			out->ids = realloc(out->ids, cap * sizeof *out->ids);
-		}
-		snprintf(out->ids[out->count++], 33, "%s", (const char *)sqlite3_column_text(st, 0));
-	}
-	if (s != SQLITE_DONE) {
-		bc_db_error(p, "cannot list runs");
-		goto done;
-	}
-	rc = 0;
+	rc = run_sql(p, sql.data, binds, nb, f, out, cap);
 done:
-	sqlite3_finalize(st);
-	bc_filter_sql_clear(&f);
+	free(copy);
 	bc_buf_free(&sql);
 	bc_buf_free(&order);
 	bc_buf_free(&joins);
 	bc_strv_free(binds, nb);
 	return rc;
+}
+
+/* A window under the time budget: 0, -1, or 1 when the budget ran out. */
+static int
+query_window(bc_project *p, const bc_run_query *q, const char *sort, const bc_filter_sql *f,
+	bc_run_list *out, size_t *cap)
+{
+	bc_filter_sql cf = *f;
+	char *cw = f->where ? correlate(f->where) : NULL;
+	cf.where = cw;
+	int64_t deadline = thread_cpu_ms() + WINDOW_BUDGET_MS;
+	sqlite3_progress_handler(bc_project_db(p), 1000, over_budget, &deadline);
+	int rc = 1;
+	if (!strchr(sort, ',')) {
+		const char *tok = sort;
+		while (*tok == ' ')
+			tok++;
+		int desc = 0;
+		if (*tok == '-' || *tok == '+')
+			desc = *tok++ == '-';
+		rc = window_by_key(p, q, &cf, tok, desc, out, cap);
+	}
+	if (rc == 1)
+		rc = query_generic(p, q, sort, &cf, out, cap);
+	if (rc < 0 && sqlite3_errcode(bc_project_db(p)) == SQLITE_INTERRUPT) {
+		bc_error_clear(p);
+		rc = 1;
+	}
+	sqlite3_progress_handler(bc_project_db(p), 0, NULL, NULL);
+	free(cw);
+	return rc;
+}
+
+int
+bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
+{
+	bc_filter_sql f = { 0 };
+	int errpos = -1;
+	size_t cap = 0;
+	memset(out, 0, sizeof *out);
+	out->filter_errpos = -1;
+	if (q->filter && *q->filter) {
+		int frc = bc_filter_compile(p, q->filter, &f, &errpos);
+		if (frc < 0) {
+			out->filter_errpos = errpos;
+			return frc;
+		}
+	}
+	const char *sort = q->sort && *q->sort ? q->sort : "-started";
+	int rc = 1;
+	if (q->limit > 0) {
+		rc = query_window(p, q, sort, &f, out, &cap);
+		if (rc == 1) {
+			bc_run_list_clear(out);
+			cap = 0;
+		}
+	}
+	if (rc == 1)
+		rc = query_generic(p, q, sort, &f, out, &cap);
+	if (rc < 0) {
+		bc_run_list_clear(out);
+		out->filter_errpos = -1;
+	}
+	bc_filter_sql_clear(&f);
+	return rc < 0 ? -1 : 0;
 }
 
 void

@@ -230,9 +230,9 @@ json_to_argv(const char *text, size_t *n)
 
 #define RUN_COLS "id,name,status,argv,cwd,started_ms,ended_ms,exit_code,term_signal,host,user,pid," \
 	"git_commit,git_branch,git_dirty,git_patch_full_len,note,experiment,deleted,src_tool,src_path," \
-	"src_id,bad_lines"
+	"src_id,bad_lines,heartbeat_ms,crash_reason"
 
-/* Fill a run from a row of RUN_COLS (+ optional env, patch as columns 23, 24). */
+/* Fill a run from a row of RUN_COLS (+ optional env, patch as columns 25, 26). */
 static void
 fill_run(bc_run *r, sqlite3_stmt *st, int full)
 {
@@ -259,11 +259,13 @@ fill_run(bc_run *r, sqlite3_stmt *st, int full)
 	r->source.path = col_str(st, 20);
 	r->source.id = col_str(st, 21);
 	r->bad_lines = sqlite3_column_int64(st, 22);
+	r->heartbeat_ms = sqlite3_column_int64(st, 23);
+	r->crash_reason = col_str(st, 24);
 	if (full) {
-		r->env = json_to_kv((const char *)sqlite3_column_text(st, 23), &r->nenv);
-		int n = sqlite3_column_bytes(st, 24);
+		r->env = json_to_kv((const char *)sqlite3_column_text(st, 25), &r->nenv);
+		int n = sqlite3_column_bytes(st, 26);
 		if (n > 0) {
-			r->git_patch = bc_strndup(sqlite3_column_blob(st, 24), (size_t)n);
+			r->git_patch = bc_strndup(sqlite3_column_blob(st, 26), (size_t)n);
 			r->git_patch_len = (size_t)n;
 		}
 	}
@@ -475,6 +477,7 @@ bc_run_free(bc_run *r)
 	bc_strv_free(r->tags, r->ntags);
 	free(r->note);
 	free(r->experiment);
+	free(r->crash_reason);
 	free(r->source.tool);
 	free(r->source.path);
 	free(r->source.id);

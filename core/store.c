@@ -94,6 +94,26 @@ static const char *const migrations[] = {
 	" payload_size INTEGER NOT NULL, created_ms INTEGER, bundled_ms INTEGER NOT NULL);"
 	"CREATE INDEX bundles_name ON bundles(name, version, bundled_ms);"
 	"CREATE INDEX bundles_run ON bundles(run);",
+	/* 5 -> 6: the live (not deleted) runs in listing order, so that the runs
+	 * view counts and lists 100,000 runs from a covering index */
+	"CREATE INDEX runs_live ON runs(started_ms, id) WHERE deleted = 0;"
+	"CREATE INDEX runs_deleted ON runs(deleted) WHERE deleted <> 0;",
+	/* 6 -> 7: a summary of each metric chunk (its first, min, max and last
+	 * points as a 96-byte BLOB) and a covering index over the step ranges and
+	 * summaries, so a plot reads a long series' outline without its points;
+	 * and each series' lowest and highest step. Older chunks and series keep
+	 * NULL there and are decoded (or scanned) when read. */
+	"ALTER TABLE metric_summary ADD COLUMN step_lo INTEGER;"
+	"ALTER TABLE metric_summary ADD COLUMN step_hi INTEGER;"
+	"ALTER TABLE metric_chunks ADD COLUMN summary BLOB;"
+	"CREATE INDEX metric_chunks_summary ON metric_chunks(run, key_id, seq, min_step, max_step, summary);",
+	/* 7 -> 8: the recorder's heartbeat (ms, every few seconds while a run is
+	 * running), so that a run whose recorder died on another host (or the
+	 * network went away) is found stale and shown as crashed; `lost` marks a
+	 * run crashed only for want of a heartbeat, crash_reason says why */
+	"ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;"
+	"ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN crash_reason TEXT;",
 };
 
 int

@@ -66,6 +66,13 @@ show_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		printf(" (signal %d)", r->term_signal);
 	else if (r->exit_code >= 0)
 		printf(" (exit %d)", r->exit_code);
+	else if (r->status == BC_RUN_CRASHED && r->crash_reason) {
+		printf(" (");
+		out_text(stdout, r->crash_reason, 0);
+		putchar(')');
+	} else if (r->status == BC_RUN_RUNNING && r->heartbeat_ms > 0) {
+		printf(" (last heartbeat %llds ago)", (long long)((bc_now_ms() - r->heartbeat_ms) / 1000));
+	}
 	if (r->deleted)
 		printf(" [deleted]");
 	putchar('\n');

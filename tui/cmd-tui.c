@@ -146,9 +146,18 @@ tui_request(enum request req)
 	case REQ_PROMPT:
 		prompt_command();
 		break;
-	default:
+	default: {
+		/* a VIEW request named like a view type opens it (`V`, `:data`) */
+		const struct view_ops *o = strcmp(request_table[req].group, "VIEW") ? NULL
+			: view_find_ops(request_name(req));
+		if (o && strcmp(o->name, v->ops->name)) {
+			struct view_arg a = { .from = v };
+			view_open(o, &a);
+			break;
+		}
 		tui_status("%s: not available in the %s view", request_name(req), v->ops->name);
 		break;
+	}
 	}
 }
 

@@ -163,7 +163,10 @@ ingest_all(struct rec *r)
 	static const char *const chans[] = { "metrics.jsonl", "scalars.jsonl" };
 	for (int i = 0; i < 2; i++) {
 		char path[PATH_MAX];
+		struct stat st;
 		snprintf(path, sizeof path, "%s/%s", r->dir, chans[i]);
+		if (stat(path, &st) == 0 && st.st_size == 0)
+			continue;   /* nothing written yet: no store transaction */
 		bc_ingest_channel(r->p, r->id, chans[i], path);
 	}
 	ingest_params(r);
@@ -322,6 +325,11 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	}
 	struct sysmon *mon = o->sample_ms > 0 ? sysmon_new(pid) : NULL;
 	int64_t next_ingest = bc_now_ms() + 1000, next_sample = bc_now_ms() + (o->sample_ms > 0 ? o->sample_ms : 0);
+	/* the heartbeat tells other hosts (and later opens) the recorder lives */
+	const char *beat_env = getenv("BANCADA_RUN_HEARTBEAT_SECS");
+	int64_t beat_ms = beat_env && atof(beat_env) > 0 ? (int64_t)(atof(beat_env) * 1000) : BC_RUN_HEARTBEAT_MS;
+	int64_t next_beat = bc_now_ms() + beat_ms;
+	int wait_ms = 1;
 	int64_t sample_step = 0;
 	int status = 0, exited = 0, forwarded = 0;
 	char buf[65536];
@@ -333,9 +341,15 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		if (use_pty && tio_saved && !exited) { fds[nfds].fd = STDIN_FILENO; fds[nfds].events = POLLIN; i_in = nfds++; }
 		int pr = 0;
 		if (nfds == 0 && !exited) {
-			/* output closed: just wait for the exit (EINTR lets signals through) */
-			if (waitpid(pid, &status, 0) == pid)
+			/* output closed: wait for the exit, polling from 1 ms up to 200 ms
+			 * so that heartbeats and signals still get through */
+			if (waitpid(pid, &status, WNOHANG) == pid) {
 				exited = 1;
+			} else {
+				struct timespec ts = { 0, (long)wait_ms * 1000000L };
+				nanosleep(&ts, NULL);
+				wait_ms = wait_ms < 100 ? wait_ms * 2 : 200;
+			}
 		} else {
 			pr = poll(fds, (nfds_t)nfds, exited ? 50 : 200);
 		}
@@ -405,6 +419,10 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		if (now >= next_ingest) {
 			ingest_all(&r);
 			next_ingest = now + 1000;
+		}
+		if (now >= next_beat && !exited) {
+			bc_run_heartbeat(p, id);   /* a busy store only delays the next one */
+			next_beat = now + beat_ms;
 		}
 		if (exited && out_fd < 0 && err_fd < 0)
 			break;

@@ -27,6 +27,8 @@
 	_(VIEW, NEXT_TAB, "next-tab", "Next tab") \
 	_(VIEW, PREV_TAB, "prev-tab", "Previous tab") \
 	_(VIEW, REFRESH, "refresh", "Reload and redraw") \
+	_(VIEW, DATA_VIEW, "data", "Open the data view: tracked paths, status, versions") \
+	_(DATA, DATA_LOG, "data-log", "Versions of the selected data path across git history") \
 	_(PROMPT, PROMPT, "prompt", "Open the : command prompt") \
 	_(PROMPT, SEARCH, "search", "Search (/) in pagers, filter in the runs view") \
 	_(PROMPT, FILTER, "filter", "Filter runs (same language as `ls --filter`)") \
@@ -42,6 +44,9 @@
 	_(RUNS, PLOT, "plot", "Plot metrics of the marked runs (or this run)") \
 	_(RUNS, DELETE, "delete", "Delete the run (asks to type yes)") \
 	_(RUNS, BUNDLE_CREATE, "bundle-create", "Package the run's outputs into a bundle") \
+	_(VIEW, BUNDLES_VIEW, "bundles", "Open the bundles view: registered bundles, inspect, verify") \
+	_(BUNDLES, BUNDLE_VERIFY, "bundle-verify", "Verify the bundle (hashes, entries, safety) with progress") \
+	_(BUNDLES, BUNDLE_RUN, "bundle-run", "Open the run the bundle was made from") \
 	_(PAGER, FOLLOW, "follow", "Follow the log of a live run") \
 	_(PAGER, TOGGLE_ALL, "toggle-all-rows", "Show all rows / only differing rows") \
 	_(PLOT, TOGGLE_X, "toggle-x", "x axis: step or wall time") \

@@ -23,6 +23,7 @@ struct bg_query {
 	int include_deleted;
 	unsigned gen;
 	int rc, short_len;
+	int want_short;          /* compute the id prefix length too */
 	bc_run_list result;
 };
 
@@ -32,7 +33,12 @@ struct runs_priv {
 	unsigned gen;            /* query generation: stale results are dropped */
 	int bg_pending;
 	int bg_wanted;
-	int partial;             /* list holds only the first batch */
+	int partial;             /* list holds only the first window */
+	long total;              /* runs in the full list, -1 while unknown */
+	int short_exact;         /* tui.short_len is exact for `short_version` */
+	int64_t short_version;
+	int announce;            /* say "N runs match" when the count is known */
+	int fresh;               /* the worker's list replaces loaded records */
 	bc_run **cache;          /* list.count slots, loaded lazily */
 	size_t nloaded;
 	char (*marked)[33];
@@ -73,6 +79,12 @@ size_t visible_cols(struct runs_priv *r, size_t *out, size_t max);
 void bg_start(struct runs_priv *r);
 /* Collect a finished background query; 1 if the list changed. */
 int bg_collect(struct view *v);
+/* Live data changed: re-read the list keeping the cursor's run (a large
+ * list is re-read by the worker and swapped in when ready). */
+void runs_refresh(struct view *v);
+/* Rows up to `upto` (-1: all) are needed while the list is still loading:
+ * read a longer window, or wait for the full list. */
+void runs_wait_full(struct view *v, long upto);
 /* Re-run the query (first batch now, rest in the background); <0 + errpos on a filter error. */
 int runs_query(struct view *v, int *errpos);
 

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The plot view: one metric against step (or wall time) for several runs,
- * in braille dots (2x4 per cell) or one marker per run. Series are read at
- * full resolution for the visible step range and downsampled to the pixel
- * columns with bc_metric_downsample (first/min/max/last per bucket), then
- * joined by line segments, so a one-step spike always reaches the screen.
+ * in braille dots (2x4 per cell) or one marker per run. Series are read
+ * reduced to the pixel columns of the visible step range with
+ * bc_metric_series_reduced (first/min/max/last per column, from per-chunk
+ * summaries), then joined by line segments, so a one-step spike always
+ * reaches the screen; zooming re-reads the new range at full resolution.
  */
 #include "config.h"
 #include <math.h>
-#include <stdint.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tui.h"
@@ -18,9 +20,8 @@
 #define MAX_ZOOM 32
 
 struct series {
-	bc_point *pts;       /* downsampled, smoothed */
+	bc_point *pts;       /* reduced (and smoothed) */
 	size_t n;
-	size_t raw_n;
 };
 
 struct plot_priv {
@@ -33,6 +34,10 @@ struct plot_priv {
 	int64_t zlo[MAX_ZOOM], zhi[MAX_ZOOM];
 	int nzoom;
 	int64_t lo, hi;              /* current step range; INT64_MIN/MAX = all */
+	int64_t glo, ghi;            /* the column grid of the loaded series */
+	bc_project *db2;             /* the worker thread's read-only connection */
+	int no_db2;
+	char root[4096];
 	struct series s[MAX_RUNS];
 	int loaded_cols;             /* pixel width the data was sampled for */
 	int64_t version;
@@ -52,76 +57,143 @@ series_free(struct plot_priv *p)
 	for (size_t r = 0; r < p->nruns; r++) {
 		free(p->s[r].pts);
 		p->s[r].pts = NULL;
-		p->s[r].n = p->s[r].raw_n = 0;
+		p->s[r].n = 0;
 	}
 	p->loaded_cols = 0;
 }
 
-/* Read every run's series for the current metric and range at full
- * resolution, smooth, and downsample to `cols` pixel columns. */
+/* Half of the runs, read on one connection: the union of their step ranges
+ * (phase 0) or their series reduced to the column grid (phase 1). */
+struct plot_work {
+	struct plot_priv *p;
+	bc_project *db;
+	size_t from;
+	int phase;
+	int64_t lo, hi;
+	size_t buckets;
+};
+
+static void
+plot_work_run(struct plot_work *w)
+{
+	struct plot_priv *p = w->p;
+	const char *key = p->keys[p->key];
+	double alpha = smooth_levels[p->smooth];
+	for (size_t r = w->from; r < p->nruns; r += 2) {
+		if (w->phase == 0) {
+			int64_t a, b;
+			if (bc_metric_step_range(w->db, p->ids[r], key, &a, &b) == 0) {
+				if (a < w->lo) w->lo = a;
+				if (b > w->hi) w->hi = b;
+			}
+			continue;
+		}
+		bc_point *ds = malloc(w->buckets * 4 * sizeof *ds);
+		size_t m = 0;
+		int rc = !ds ? -1 : alpha > 0 ? bc_metric_series_smoothed(w->db, p->ids[r], key, w->lo, w->hi,
+			w->buckets, alpha, ds, &m) : bc_metric_series_reduced(w->db, p->ids[r], key, w->lo, w->hi,
+			w->buckets, ds, &m);
+		if (rc < 0 || !m) {
+			free(ds);
+			continue;
+		}
+		p->s[r].pts = ds;
+		p->s[r].n = m;
+	}
+}
+
+static void *
+plot_worker(void *arg)
+{
+	struct plot_work *w = arg;
+	struct plot_priv *p = w->p;
+	if (!p->db2) {
+		bc_project_options o = BC_PROJECT_OPTIONS_INIT;
+		o.readonly = 1;
+		o.no_recover = 1;
+		if (bc_project_open(&p->db2, p->root, &o) < 0) {
+			bc_project_free(p->db2);
+			p->db2 = NULL;
+			p->no_db2 = 1;
+		}
+	}
+	w->db = p->db2 ? p->db2 : NULL;
+	if (w->db)
+		plot_work_run(w);
+	return NULL;
+}
+
+/* Run both halves: the odd runs on a worker thread with its own read-only
+ * connection, the even ones here; serially when no worker is possible. */
+static void
+plot_parallel(struct plot_priv *p, struct plot_work w[2])
+{
+	pthread_t th;
+	w[0].db = tui.p;
+	/* every page is read once: a big page cache (the runs view sets 16 MB)
+	 * would only cost fresh memory per page, three times the reading */
+	sqlite3 *db = bc_project_db(tui.p);
+	sqlite3_stmt *st;
+	int64_t cache = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			cache = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (cache < -2000 || cache > 2000)
+		sqlite3_exec(db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
+	int threaded = p->nruns > 1 && !p->no_db2 && pthread_create(&th, NULL, plot_worker, &w[1]) == 0;
+	plot_work_run(&w[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (!threaded || !w[1].db) {
+		w[1].db = tui.p;
+		plot_work_run(&w[1]);
+	}
+	if (cache < -2000 || cache > 2000) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)cache);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+}
+
+/* Read every run's series for the current metric reduced to `cols` pixel
+ * columns: first/min/max/last per column from the chunk summaries (EMA
+ * smoothing decodes the points of the range). Every run is reduced on one
+ * column grid (the zoom range, or the union of the series' step ranges), so
+ * pixel column k shows exactly the points of reduced column k. Two threads
+ * share the runs: a read is mostly SQLite page reads, independent per run. */
 static void
 load_series(struct plot_priv *p, int cols)
 {
 	series_free(p);
 	p->version = bc_project_data_version(tui.p);
+	p->loaded_cols = cols;
 	if (!p->nkeys)
 		return;
-	const char *key = p->keys[p->key];
-	for (size_t r = 0; r < p->nruns; r++) {
-		bc_point *raw = NULL;
-		size_t n = 0;
-		if (!p->smooth && !p->wall) {
-			/* stream the chunks into first/min/max/last per pixel column */
-			size_t buckets = cols > 0 ? (size_t)cols : 1;
-			bc_point *ds = malloc((buckets * 4 + 4) * sizeof *ds);
-			size_t m = 0;
-			if (ds && bc_metric_series_reduced(tui.p, p->ids[r], key, p->lo, p->hi, buckets, ds, &m) == 0) {
-				p->s[r].pts = ds;
-				p->s[r].n = m;
-				p->s[r].raw_n = 0;
-				continue;
-			}
-			free(ds);
+	struct plot_work w[2] = { { .p = p, .from = 0 }, { .p = p, .from = 1 } };
+	int64_t lo = p->lo, hi = p->hi;
+	if (lo == INT64_MIN) {
+		for (int i = 0; i < 2; i++) {
+			w[i].phase = 0;
+			w[i].lo = INT64_MAX;
+			w[i].hi = INT64_MIN;
 		}
-		if (bc_metric_series(tui.p, p->ids[r], key, p->lo, p->hi, &raw, &n) < 0 || !n) {
-			free(raw);
-			continue;
-		}
-		double a = smooth_levels[p->smooth];
-		if (a > 0) {
-			double ema = NAN;
-			for (size_t i = 0; i < n; i++) {
-				if (!isfinite(raw[i].value))
-					continue;
-				ema = isnan(ema) ? raw[i].value : a * ema + (1 - a) * raw[i].value;
-				raw[i].value = ema;
-			}
-		}
-		size_t buckets = cols > 0 ? (size_t)cols : 1;
-		bc_point *ds = malloc((buckets * 4 + 4) * sizeof *ds);
-		if (ds) {
-			if (p->wall) {
-				/* bucket by wall time: swap step and wall, downsample, swap back */
-				for (size_t i = 0; i < n; i++) {
-					int64_t t = raw[i].step;
-					raw[i].step = raw[i].wall_ms;
-					raw[i].wall_ms = t;
-				}
-			}
-			size_t m = bc_metric_downsample(raw, n, buckets, ds);
-			if (p->wall)
-				for (size_t i = 0; i < m; i++) {
-					int64_t t = ds[i].step;
-					ds[i].step = ds[i].wall_ms;
-					ds[i].wall_ms = t;
-				}
-			p->s[r].pts = ds;
-			p->s[r].n = m;
-			p->s[r].raw_n = n;
-		}
-		free(raw);
+		plot_parallel(p, w);
+		lo = w[0].lo < w[1].lo ? w[0].lo : w[1].lo;
+		hi = w[0].hi > w[1].hi ? w[0].hi : w[1].hi;
+		if (lo > hi)
+			return;
 	}
-	p->loaded_cols = cols;
+	p->glo = lo;
+	p->ghi = hi;
+	for (int i = 0; i < 2; i++) {
+		w[i].phase = 1;
+		w[i].lo = lo;
+		w[i].hi = hi;
+		w[i].buckets = cols > 0 ? (size_t)cols : 1;
+	}
+	plot_parallel(p, w);
 }
 
 static double
@@ -165,10 +237,29 @@ fmt_tick(const struct plot_priv *p, double v, int is_y, double x0, char *buf, si
 		snprintf(buf, size, "+%.22s", d);
 		return;
 	}
+	if (!is_y && fabs(v) < 1e9) {
+		/* steps: whole numbers, so ticks of a zoomed range stay distinct */
+		snprintf(buf, size, "%.0f", v);
+		return;
+	}
 	if (fabs(v) >= 1e5 || (fabs(v) < 1e-3 && v != 0))
 		snprintf(buf, size, "%.2g", v);
 	else
 		snprintf(buf, size, "%.4g", v);
+}
+
+/* The pixel column of x: for steps, the column bc_metric_series_reduced put
+ * the point in (floor((s - x0) * W / (x1 - x0 + 1))), at the middle of the
+ * step's columns when there are fewer steps than columns; wall time is
+ * scaled. */
+static int
+pixel_x(const struct plot_priv *p, double x, double x0, double x1, int W)
+{
+	if (!p->wall) {
+		double span = x1 - x0 + 1;
+		return (int)floor((x - x0 + (span < W ? 0.5 : 0)) * W / span);
+	}
+	return (int)lround((x - x0) / (x1 - x0) * (W - 1));
 }
 
 static void
@@ -217,11 +308,11 @@ plot_draw(struct view *v)
 		view_draw_text(v, 2, 2, v->width - 2, "No points in this range (0 resets the zoom).", COLOR_DIM);
 		return;
 	}
-	if (!p->wall && p->lo != INT64_MIN) {
-		x0 = (double)p->lo;
-		x1 = (double)p->hi;
-	}
-	if (x1 <= x0)
+	if (!p->wall) {
+		/* the reduced columns' grid */
+		x0 = (double)p->glo;
+		x1 = (double)p->ghi;
+	} else if (x1 <= x0)
 		x1 = x0 + 1;
 	if (y1 <= y0) {
 		double d = fabs(y0) > 0 ? fabs(y0) * 0.05 : 1;
@@ -244,8 +335,8 @@ plot_draw(struct view *v)
 				prevx = -1;
 				continue;
 			}
-			double xf = (xval(p, &p->s[r].pts[i]) - x0) / (x1 - x0);
-			int X = (int)lround(xf * (W - 1)), Y = (int)lround((y1 - y) / (y1 - y0) * (H - 1));
+			int X = pixel_x(p, xval(p, &p->s[r].pts[i]), x0, x1, W);
+			int Y = (int)lround((y1 - y) / (y1 - y0) * (H - 1));
 			if (X < 0 || X >= W) {
 				prevx = -1;
 				continue;
@@ -310,7 +401,7 @@ plot_draw(struct view *v)
 	double xbase = p->wall ? x0 : 0;
 	int lastend = -1;
 	for (double t = xbase + ceil((x0 - xbase) / xs) * xs; t <= x1 + xs * 1e-9; t += xs) {
-		int col = ylab + 1 + (int)lround((t - x0) / (x1 - x0) * (cols - 1));
+		int col = ylab + 1 + pixel_x(p, t, x0, x1, W) / px;
 		char lab[32];
 		fmt_tick(p, t, 0, x0, lab, sizeof lab);
 		int lw = (int)strlen(lab);
@@ -332,16 +423,10 @@ plot_title(struct view *v)
 	char range[96] = "";
 	if (p->lo != INT64_MIN)
 		snprintf(range, sizeof range, "  steps %lld..%lld", (long long)p->lo, (long long)p->hi);
-	size_t pts = 0;
-	for (size_t r = 0; r < p->nruns; r++)
-		pts += p->s[r].raw_n;
-	char npts[48] = "";
-	if (pts)
-		snprintf(npts, sizeof npts, "  %zu points", pts);
-	snprintf(p->title, sizeof p->title, "[plot] %s vs %s%s%s%s%s%s",
+	snprintf(p->title, sizeof p->title, "[plot] %s vs %s%s%s%s%s",
 		p->nkeys ? p->keys[p->key] : "-", p->wall ? "time" : "step", p->logy ? "  log-y" : "",
 		p->smooth ? "  EMA " : "", p->smooth ? (p->smooth == 1 ? "0.6" : p->smooth == 2 ? "0.9" : "0.99") : "",
-		npts, range);
+		range);
 	return p->title;
 }
 
@@ -360,24 +445,12 @@ set_zoom(struct view *v, int64_t lo, int64_t hi, int push)
 	v->dirty = 1;
 }
 
-/* The step extent shown now (data extent when not zoomed). */
+/* The step extent shown now (the loaded grid when not zoomed). */
 static void
 current_range(struct plot_priv *p, int64_t *lo, int64_t *hi)
 {
-	if (p->lo != INT64_MIN) {
-		*lo = p->lo;
-		*hi = p->hi;
-		return;
-	}
-	*lo = INT64_MAX;
-	*hi = INT64_MIN;
-	for (size_t r = 0; r < p->nruns; r++)
-		for (size_t i = 0; i < p->s[r].n; i++) {
-			if (p->s[r].pts[i].step < *lo) *lo = p->s[r].pts[i].step;
-			if (p->s[r].pts[i].step > *hi) *hi = p->s[r].pts[i].step;
-		}
-	if (*lo > *hi)
-		*lo = *hi = 0;
+	*lo = p->lo != INT64_MIN ? p->lo : p->glo;
+	*hi = p->lo != INT64_MIN ? p->hi : p->ghi;
 }
 
 static void
@@ -509,8 +582,7 @@ plot_open(struct view *v, const struct view_arg *arg)
 	/* without colours, braille lines of several runs look alike: use markers */
 	if (!tui.colors && !tui.no_display && arg->nids > 1)
 		p->markers = 1;
-	/* big series: map the file instead of copying it page by page (while plotting) */
-	sqlite3_exec(bc_project_db(tui.p), "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
+	snprintf(p->root, sizeof p->root, "%s", bc_project_root(tui.p));
 	p->nruns = arg->nids < MAX_RUNS ? arg->nids : MAX_RUNS;
 	if (arg->nids > MAX_RUNS)
 		tui_status("plotting the first %d runs", MAX_RUNS);
@@ -558,8 +630,8 @@ static void
 plot_done(struct view *v)
 {
 	struct plot_priv *p = v->priv;
-	sqlite3_exec(bc_project_db(tui.p), "PRAGMA mmap_size=0", NULL, NULL, NULL);
 	series_free(p);
+	bc_project_free(p->db2);
 	for (size_t r = 0; r < p->nruns; r++)
 		free(p->names[r]);
 	for (size_t i = 0; i < p->nkeys; i++)

@@ -12,12 +12,15 @@
 #include <string.h>
 #include "tui.h"
 #include "runs.h"
+#include <sqlite3.h>
 
 
 static void
 runs_draw_header(struct view *v)
 {
 	struct runs_priv *r = v->priv;
+	if (r->partial && v->offset + v->height > (long)r->list.count)
+		runs_wait_full(v, v->offset + v->height);
 	/* widths come from the rows on screen: load them first */
 	cache_ensure(r, v->offset, v->offset + v->height);
 	fit_widths(r, v);
@@ -53,6 +56,10 @@ runs_draw_line(struct view *v, long lineno, int y, int selected)
 {
 	struct runs_priv *r = v->priv;
 	long page = v->height - v->header_rows;
+	if (lineno >= (long)r->list.count)
+		runs_wait_full(v, lineno);
+	if (lineno >= (long)r->list.count)
+		return;
 	if (!r->cache[lineno])
 		cache_ensure(r, v->offset, v->offset + (page > 0 ? page : 1));
 	bc_run *run = r->cache[lineno];
@@ -94,6 +101,9 @@ runs_open(struct view *v, const struct view_arg *arg)
 {
 	struct runs_priv *r = v->priv;
 	v->header_rows = 1;
+	/* windows sorted by a metric or param read pages all over the store:
+	 * keep more of them than SQLite's default 2 MB */
+	sqlite3_exec(bc_project_db(tui.p), "PRAGMA cache_size=-16384", NULL, NULL, NULL);
 	int errpos = -1;
 	if (runs_query(v, &errpos) < 0) {
 		char err[512];
@@ -121,8 +131,9 @@ runs_title(struct view *v)
 		r->bg_wanted = 0;
 		bg_start(r);
 	}
-	int o = snprintf(r->title, sizeof r->title, "[runs] %zu%s run%s", r->list.count,
-		r->partial ? "+" : "", r->list.count == 1 ? "" : "s");
+	long n = r->total >= 0 ? r->total : (long)r->list.count;
+	int o = snprintf(r->title, sizeof r->title, "[runs] %ld%s run%s", n,
+		r->total < 0 ? "+" : "", n == 1 ? "" : "s");
 	if (r->nmarked && o > 0 && (size_t)o < sizeof r->title)
 		o += snprintf(r->title + o, sizeof r->title - (size_t)o, ", %zu marked", r->nmarked);
 	if (f && o > 0 && (size_t)o < sizeof r->title)
@@ -171,7 +182,11 @@ filter_prompt(struct view *v)
 			return;
 		errpos = -1;
 		if (runs_set_filter(v, buf, &errpos) == 0) {
-			tui_status("%zu runs match", ((struct runs_priv *)v->priv)->list.count);
+			struct runs_priv *r = v->priv;
+			if (r->total >= 0)
+				tui_status("%ld run%s match", r->total, r->total == 1 ? "" : "s");
+			else
+				r->announce = 1;   /* said when the worker has counted */
 			return;
 		}
 		snprintf(errmsg, sizeof errmsg, "%s", bc_errmsg(tui.p));
@@ -225,6 +240,8 @@ static const char *
 cur_id(struct view *v)
 {
 	struct runs_priv *r = v->priv;
+	if (v->lineno >= (long)r->list.count)
+		runs_wait_full(v, v->lineno);
 	return r->list.count && v->lineno < (long)r->list.count ? r->list.ids[v->lineno] : NULL;
 }
 
@@ -261,6 +278,15 @@ static enum request
 runs_request(struct view *v, enum request req)
 {
 	struct runs_priv *r = v->priv;
+	if (r->partial && r->total < 0) {
+		/* the end of a filtered list is not known yet: moving near it waits */
+		long to = req == REQ_MOVE_DOWN ? v->lineno + 1 : req == REQ_MOVE_PAGE_DOWN ? v->lineno + v->height :
+			req == REQ_MOVE_HALF_DOWN ? v->lineno + v->height / 2 : -1;
+		if (req == REQ_MOVE_LAST || to >= (long)r->list.count)
+			runs_wait_full(v, req == REQ_MOVE_LAST ? -1 : to + v->height);
+	}
+	if (r->partial && (req == REQ_FIND_NEXT || req == REQ_FIND_PREV))
+		runs_wait_full(v, -1);
 	const char *id = cur_id(v);
 	switch (req) {
 	case REQ_ENTER:
@@ -347,7 +373,7 @@ runs_request(struct view *v, enum request req)
 				tui_error("cannot delete: %s", bc_errmsg(tui.p));
 			} else {
 				tui_status("deleted (bancada rm --restore can bring it back)");
-				runs_query(v, NULL);
+				runs_refresh(v);
 			}
 		}
 		return REQ_NONE;
@@ -381,7 +407,7 @@ runs_tick(struct view *v)
 	if (r->pending_change && now - r->last_query_ms >= 400) {
 		r->pending_change = 0;
 		size_t before = r->ncols;
-		runs_query(v, NULL);
+		runs_refresh(v);
 		if (before <= NFIXED || r->list.count < 200)
 			choose_columns(r, v);
 		redraw = 1;
@@ -451,6 +477,10 @@ static const char *
 runs_line_text(struct view *v, long lineno)
 {
 	struct runs_priv *r = v->priv;
+	if (lineno >= (long)r->list.count)
+		runs_wait_full(v, -1);
+	if (lineno >= (long)r->list.count)
+		return "";
 	cache_ensure(r, lineno, lineno + 1);
 	return r->cache[lineno] && r->cache[lineno]->name ? r->cache[lineno]->name : "";
 }

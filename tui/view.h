@@ -108,6 +108,8 @@ struct view {
 	_(diff, view_diff_ops) \
 	_(plot, view_plot_ops) \
 	_(help, view_help_ops) \
+	_(data, view_data_ops) \
+	_(bundles, view_bundles_ops) \
 	_(list, view_list_ops)
 #define VIEW_DECL_(id, ops) extern const struct view_ops ops;
 VIEW_INFO(VIEW_DECL_)

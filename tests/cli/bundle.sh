@@ -37,6 +37,9 @@ done
 # standard tools read every format, MANIFEST.json first, owner 0/0
 is "$(tar -tf ../a.tar.zst | head -1)" "MANIFEST.json" "tar -tf reads tar.zst; the manifest is the first entry"
 is "$(tar -tf ../a.tar.zst | tr '\n' ' ')" "MANIFEST.json model.pkl model/config.json model/weights.bin " "entries sorted by path"
+is "$(od -An -tx1 -N5 ../a.tar.zst | tr -d ' \n')" "28b52ffda0" "tar.zst starts with the stored manifest frame (share/bundle-format.md)"
+is "$(zstd -dc ../a.tar.zst | tar -t | tr '\n' ' ')" "MANIFEST.json model.pkl model/config.json model/weights.bin " "zstd -dc | tar reads both frames as one archive"
+like "$(head -c 4096 ../a.tar.zst | tr -d '\0')" '"format": "bancada-bundle/1"' "the manifest is readable in the archive's first bytes"
 like "$(tar -tvf ../a.tar.gz)" "^-rw-r--r-- 0/0 " "tar.gz: mode 0644, uid/gid 0"
 is "$(xz -dc ../a.tar.xz | tar -t | wc -l)" "4" "tar.xz readable by xz | tar"
 like "$(unzip -l ../a.zip)" "model/weights.bin" "unzip -l reads the zip"

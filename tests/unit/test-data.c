@@ -69,6 +69,20 @@ TEST(add_status_checkout)
 		is_int(l.v[0].state, BC_DATA_MODIFIED, "modified");
 	bc_data_list_clear(&l);
 
+	/* the tree for the data view: pointers only, then checked */
+	is_int(bc_data_tree(p, 0, &l), 0, "tree without check");
+	is_int(l.n, 1, "tree: one row");
+	if (l.n)
+		is_int(l.v[0].state, BC_DATA_CLEAN, "tree: unchecked rows are clean");
+	bc_data_list_clear(&l);
+	is_int(bc_data_tree(p, 1, &l), 0, "tree with check");
+	if (l.n) {
+		is_int(l.v[0].state, BC_DATA_MODIFIED, "tree: the edited file is modified");
+		is_int(l.v[0].size, 3, "tree: size from the pointer");
+		is_int(l.v[0].old_size, 4, "tree: what the workspace holds");
+	}
+	bc_data_list_clear(&l);
+
 	bc_data_options o = BC_DATA_OPTIONS_INIT;
 	is_int(bc_data_checkout(p, NULL, NULL, 0, &o, &l), BC_EEXISTS, "checkout refuses modified data");
 	bc_data_list_clear(&l);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "tap.h"
 #include "internal.h"
+#include "import-private.h"
 
 static char *
 tpath(const char *name)
@@ -276,6 +277,49 @@ TEST(dvc_experiments)
 	ok(rc == BC_ENOTFOUND, "not a repository: %s", bc_errmsg(p));
 	free(repo);
 	bc_project_free(p);
+}
+
+#define diag(...) (printf("# "), printf(__VA_ARGS__), printf("\n"))
+
+/* The metric-file number parser agrees with strtod to the last bit. */
+TEST(number_parser)
+{
+	static const char *const fixed[] = {
+		"0", "-0", "0.5", "1e-3", "3.14", "-2.5E+10", "0.000999000999000999", "1e22", "1e23",
+		"9007199254740993", "0.1", "0.30000000000000004", "1.7976931348623157e308", "5e-324",
+		"123456789012345678901234", "0.3333333333333333", "+7", "2.2250738585072014e-308",
+	};
+	int bad = 0, n = 0;
+	char buf[64];
+	double a, b;
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++, n++) {
+		a = strtod(fixed[i], NULL);
+		if (imp_parse_number(fixed[i], fixed[i] + strlen(fixed[i]), &b) < 0 ||
+				memcmp(&a, &b, sizeof a)) {
+			diag("%s: got %.17g want %.17g", fixed[i], b, a);
+			bad++;
+		}
+	}
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 300000; i++, n++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		double v;
+		switch (i % 4) {
+		case 0: v = 1.0 / (double)(x % 100000 + 1); break;
+		case 1: v = (double)(x >> 11) / 9007199254740992.0 * 1e3; break;
+		case 2: v = (double)(int64_t)(x % 2000001) - 1e6 + (double)(x >> 40) / 16777216.0; break;
+		default: memcpy(&v, &x, sizeof v); if (v != v || isinf(v)) v = 1.5; break;
+		}
+		snprintf(buf, sizeof buf, i % 3 == 0 ? "%.17g" : i % 3 == 1 ? "%.16g" : "%.15g", v);
+		a = strtod(buf, NULL);
+		if (imp_parse_number(buf, buf + strlen(buf), &b) < 0 || memcmp(&a, &b, sizeof a)) {
+			if (bad++ < 5)
+				diag("%s: got %.17g want %.17g", buf, b, a);
+		}
+	}
+	is_int(bad, 0, "numbers parsed exactly as strtod does");
+	ok(imp_parse_number("1.5x", "1.5x" + 4, &a) < 0, "trailing garbage rejected (%d numbers)", n);
+	ok(imp_parse_number("nan", "nan" + 3, &a) == 0 && isnan(a), "nan accepted");
 }
 
 TAP_MAIN

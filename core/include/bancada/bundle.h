@@ -171,9 +171,12 @@ typedef struct bc_bundle_read_options {
 	int stop_at_first;       /**< stop at the first problem */
 	void (*progress)(void *payload, uint64_t done, uint64_t total);
 	void *payload;
+	/** When set and `*cancel` becomes non-zero (another thread may set it;
+	 * read atomically), reading stops soon with a "cancelled" problem. */
+	const int *cancel;
 } bc_bundle_read_options;
 #define BC_BUNDLE_READ_OPTIONS_VERSION 1
-#define BC_BUNDLE_READ_OPTIONS_INIT { BC_BUNDLE_READ_OPTIONS_VERSION, 0, NULL, NULL }
+#define BC_BUNDLE_READ_OPTIONS_INIT { BC_BUNDLE_READ_OPTIONS_VERSION, 0, NULL, NULL, NULL }
 
 /**
  * Read only the manifest (the first entry) of a bundle. Nothing else is

@@ -41,6 +41,7 @@ typedef enum {
 	BC_DATA_UNCHANGED,     /**< add: nothing to do */
 	BC_DATA_UPDATED,       /**< add: new version recorded; checkout: file written */
 	BC_DATA_REFUSED,       /**< checkout: modified data left alone (use force) */
+	BC_DATA_UNREADABLE,    /**< tree: the file or directory cannot be read (permissions) */
 } bc_data_state;
 
 /** "clean", "modified", ... */
@@ -118,6 +119,19 @@ BC_EXTERN(int) bc_data_status(bc_project *p, const char *const *paths, size_t n,
  */
 BC_EXTERN(int) bc_data_checkout(bc_project *p, const char *rev, const char *const *paths,
 	size_t n, const bc_data_options *opts, bc_data_list *out);
+
+/**
+ * The whole tracked tree of the workspace for browsing: each tracked path
+ * (sorted), a directory followed by its files (`inner` set), with the hash and
+ * size its pointer records. With `check`, each row gets its state through the
+ * stat cache (unchanged files are not read): CLEAN, MODIFIED (old_hash and
+ * old_size then hold what the workspace has), MISSING, NOT_CACHED or
+ * UNREADABLE, and files present in a tracked directory but not in its pointer
+ * are listed as ADDED; a directory row takes the worst state of its files.
+ * Without `check`, only pointers and manifests are read (a fast first look)
+ * and every row is CLEAN.
+ */
+BC_EXTERN(int) bc_data_tree(bc_project *p, int check, bc_data_list *out);
 
 /** Tracked paths at `rev` (NULL: workspace) with sizes, hashes and cache presence. */
 BC_EXTERN(int) bc_data_ls(bc_project *p, const char *rev, bc_data_list *out);

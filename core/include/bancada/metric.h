@@ -66,14 +66,36 @@ BC_EXTERN(size_t) bc_metric_downsample(const bc_point *in, size_t n, size_t buck
 	bc_point *out);
 
 /**
- * Read a series reduced to at most `buckets` step columns over [lo, hi]
- * without materialising every point: chunks are streamed from the store and
- * each column keeps its first, min, max and last point, so a one-step spike
- * is never hidden. `out` must hold 4*buckets points; returns the count in
- * step order, or <0. Use INT64_MIN/INT64_MAX for the whole series.
+ * The lowest and highest step of a series (from the chunk index, without
+ * reading points). BC_ENOTFOUND when the run has no such series.
+ */
+BC_EXTERN(int) bc_metric_step_range(bc_project *p, const char *run_id, const char *key,
+	int64_t *lo, int64_t *hi);
+
+/**
+ * Read a series reduced to at most `buckets` step columns without
+ * materialising every point. The columns split [lo, hi] into equal step
+ * ranges (an open end, INT64_MIN or INT64_MAX, stops at the series' first or
+ * last step): a point at step s lies in column
+ * floor((s - lo) * buckets / (hi - lo + 1)). Each column keeps its first,
+ * min, max and last point, so a one-step spike is never hidden. Chunks lying
+ * inside one column are read from their stored summaries; only chunks that
+ * straddle a column edge are decoded, so a wide range costs about
+ * `buckets` chunk reads however long the series is. `out` must hold
+ * 4*buckets points; returns the count in step order, or <0.
  */
 BC_EXTERN(int) bc_metric_series_reduced(bc_project *p, const char *run_id, const char *key,
 	int64_t lo, int64_t hi, size_t buckets, bc_point *out, size_t *n);
+
+/**
+ * Like bc_metric_series_reduced, with an exponential moving average applied
+ * first: v' = alpha * previous + (1 - alpha) * v over the points in [lo, hi]
+ * in the order they were logged (NaN and infinities pass unsmoothed). Every
+ * chunk in the range is decoded. alpha = 0 is no smoothing; BC_EINVALID
+ * outside [0, 1).
+ */
+BC_EXTERN(int) bc_metric_series_smoothed(bc_project *p, const char *run_id, const char *key,
+	int64_t lo, int64_t hi, size_t buckets, double alpha, bc_point *out, size_t *n);
 
 BC_END_DECL
 #endif

@@ -74,6 +74,8 @@ typedef struct bc_run {
 	bc_kv *inputs; size_t ninputs;   /**< data read: path -> hash */
 	bc_kv *outputs; size_t noutputs; /**< data written: path -> hash */
 	int64_t bad_lines;      /**< malformed metric-channel lines skipped */
+	int64_t heartbeat_ms;   /**< the recorder's last sign of life (0: none) */
+	char *crash_reason;     /**< why a run left running was found crashed, or NULL */
 } bc_run;
 
 BC_EXTERN(void) bc_run_free(bc_run *r);
@@ -113,6 +115,19 @@ typedef struct bc_run_new {
 
 /** Create a run in state `running`, started now. Writes its id to out_id. */
 BC_EXTERN(int) bc_run_create(bc_project *p, const bc_run_new *opts, char out_id[33]);
+
+/**
+ * The recorder's sign of life, every few seconds while the run runs. A run
+ * whose heartbeat is older than bc_run_stale_ms() (and whose recorder cannot
+ * be checked on this host) is marked crashed by recovery; a later heartbeat
+ * brings a run so marked back to running.
+ */
+BC_EXTERN(int) bc_run_heartbeat(bc_project *p, const char *id);
+/** Heartbeat age after which a run counts as lost: $BANCADA_RUN_STALE_SECS, default 120 s. */
+BC_EXTERN(int64_t) bc_run_stale_ms(void);
+#define BC_RUN_STALE_DEFAULT_MS 120000
+/** How often `bancada run` records its heartbeat ($BANCADA_RUN_HEARTBEAT_SECS overrides). */
+#define BC_RUN_HEARTBEAT_MS 5000
 
 /** Mark a run ended with a status, exit code and signal. */
 BC_EXTERN(int) bc_run_finish(bc_project *p, const char *id, bc_run_status status,

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The git state of a clean work tree without libgit2 (loading it and its 25
+ * libraries, and parsing the index through it, costs more than the check).
+ * HEAD and the branch come from .git/HEAD, refs/ and packed-refs; the index
+ * (version 2 or 3) is read in place and every entry lstat()ed once against
+ * the stat data git recorded, as git's own index does. Whether the index
+ * matches HEAD's tree cannot be known without reading objects, so that is
+ * remembered: after libgit2 found the tree clean, .bancada/tmp/git-clean holds
+ * HEAD's commit and the index's checksum; while both are unchanged, the index
+ * still matches. Anything unusual (a linked work tree, a split or sparse
+ * index, SHA-256, GIT_DIR...) returns "unknown" and libgit2 decides.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "gitfast.h"
+
+#define CLEAN_FILE "tmp/git-clean"
+
+static ssize_t
+read_small(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+static int
+is_hex40(const char *s)
+{
+	return strspn(s, "0123456789abcdef") == 40 && (s[40] == '\0' || s[40] == '\n' || s[40] == ' ');
+}
+
+/* Walk up from dir to the directory holding a .git directory. */
+static int
+find_repo(const char *dir, char *wt, size_t size)
+{
+	static const char *const env[] = { "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
+		"GIT_CEILING_DIRECTORIES", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", NULL };
+	for (int i = 0; env[i]; i++)
+		if (getenv(env[i]))
+			return -1;
+	if ((size_t)snprintf(wt, size, "%s", dir) >= size || wt[0] != '/')
+		return -1;
+	for (;;) {
+		char cand[PATH_MAX + 8];
+		struct stat st;
+		snprintf(cand, sizeof cand, "%s/.git", strcmp(wt, "/") ? wt : "");
+		if (lstat(cand, &st) == 0)
+			return S_ISDIR(st.st_mode) ? 0 : -1;   /* a .git file: a linked work tree */
+		char *slash = strrchr(wt, '/');
+		if (!slash || slash == wt)
+			return -1;
+		*slash = '\0';
+	}
+}
+
+/* HEAD's commit (40 hex) and branch ("" when detached). */
+static int
+read_head(int gitfd, char commit[41], char *branch, size_t bsize)
+{
+	char buf[512];
+	if (read_small(gitfd, "HEAD", buf, sizeof buf) < 0)
+		return -1;
+	branch[0] = '\0';
+	if (is_hex40(buf)) {
+		memcpy(commit, buf, 40);
+		commit[40] = '\0';
+		return 0;
+	}
+	if (strncmp(buf, "ref: refs/heads/", 16))
+		return -1;
+	char *ref = buf + 5, *nl = strchr(ref, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strstr(ref, "..") || (size_t)snprintf(branch, bsize, "%s", ref + 11) >= bsize)
+		return -1;
+	char val[128];
+	if (read_small(gitfd, ref, val, sizeof val) > 0) {
+		if (!is_hex40(val))
+			return -1;
+		memcpy(commit, val, 40);
+		commit[40] = '\0';
+		return 0;
+	}
+	/* packed-refs: "<hex> <ref>" lines */
+	int fd = openat(gitfd, "packed-refs", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;   /* an unborn branch: libgit2 says so */
+	}
+	char line[1024];
+	size_t rlen = strlen(ref);
+	int rc = -1;
+	while (fgets(line, sizeof line, f)) {
+		if (is_hex40(line) && line[40] == ' ' && !strncmp(line + 41, ref, rlen) &&
+		    (line[41 + rlen] == '\n' || line[41 + rlen] == '\0')) {
+			memcpy(commit, line, 40);
+			commit[40] = '\0';
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Compare every index entry with the work tree: 0 when all match, 1 when a
+ * file may have changed (or is racy), -1 when this index is not for us.
+ * Entries are sorted by path, so each directory is opened once and its files
+ * are looked up relative to it.
+ */
+static int
+index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *ist, char sum[41])
+{
+	if (len < 12 + 20 || memcmp(ix, "DIRC", 4))
+		return -1;
+	uint32_t ver = be32(ix + 4), n = be32(ix + 8);
+	if (ver != 2 && ver != 3)
+		return -1;
+	size_t off = 12;
+	int dfd = -1, rc = 0;
+	char dir[PATH_MAX] = "";
+	size_t dlen = 0;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const unsigned char *e = ix + off;
+		if (off + 62 > len - 20) {
+			rc = -1;
+			break;
+		}
+		uint16_t flags = (uint16_t)(e[60] << 8 | e[61]);
+		size_t head = 62;
+		if (flags & 0x4000) {
+			if (ver < 3 || off + 64 > len - 20) {
+				rc = -1;
+				break;
+			}
+			head = 64;
+			if (e[62] & 0x60) {         /* skip-worktree, intent-to-add */
+				rc = 1;
+				break;
+			}
+		}
+		const char *path = (const char *)e + head;
+		const char *end = memchr(path, '\0', len - 20 - off - head);
+		if (!end) {
+			rc = -1;
+			break;
+		}
+		size_t plen = (size_t)(end - path);
+		off += (head + plen + 8) & ~(size_t)7;
+		if (flags & 0x3000) {               /* a merge conflict */
+			rc = 1;
+			break;
+		}
+		uint32_t mode = be32(e + 24);
+		if ((mode & 0170000) == 0160000)
+			continue;                   /* submodules are ignored */
+		const char *base = memrchr(path, '/', plen);
+		size_t nd = base ? (size_t)(base - path) : 0;
+		if (nd != dlen || memcmp(dir, path, nd) || dfd < 0) {
+			if (nd >= sizeof dir) {
+				rc = -1;
+				break;
+			}
+			if (dfd >= 0 && dfd != wtfd)
+				close(dfd);
+			memcpy(dir, path, nd);
+			dir[nd] = '\0';
+			dlen = nd;
+			dfd = nd ? openat(wtfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : wtfd;
+			if (dfd < 0) {
+				rc = 1;             /* the directory went away */
+				break;
+			}
+		}
+		struct stat st;
+		if (fstatat(dfd, base ? base + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (uint32_t)st.st_size != be32(e + 36) || (uint32_t)st.st_ino != be32(e + 20) ||
+		    (uint32_t)st.st_mtim.tv_sec != be32(e + 8) || (uint32_t)st.st_mtim.tv_nsec != be32(e + 12) ||
+		    (st.st_mode & S_IFMT) != (mode & S_IFMT)) {
+			rc = 1;                     /* touched since git looked */
+			break;
+		}
+		if (st.st_mtim.tv_sec > ist->st_mtim.tv_sec || (st.st_mtim.tv_sec == ist->st_mtim.tv_sec &&
+		    st.st_mtim.tv_nsec >= ist->st_mtim.tv_nsec)) {
+			rc = 1;                     /* "racy": written as the index was */
+			break;
+		}
+	}
+	if (dfd >= 0 && dfd != wtfd)
+		close(dfd);
+	if (rc != 0)
+		return rc;
+	/* extensions we cannot follow: a split index, a sparse index */
+	while (off + 8 <= len - 20) {
+		if (!memcmp(ix + off, "link", 4) || !memcmp(ix + off, "sdir", 4))
+			return -1;
+		off += 8 + (size_t)be32(ix + off + 4);
+	}
+	for (int i = 0; i < 20; i++)
+		snprintf(sum + 2 * i, 3, "%02x", ix[len - 20 + i]);
+	return 0;
+}
+
+static void
+clean_key(char *key, size_t size, const char *commit, const char *sum)
+{
+	snprintf(key, size, "%s %s\n", commit, sum);
+}
+
+int
+bc_git_fast_state(bc_project *p, const char *dir, bc_git_state *out)
+{
+	char wt[PATH_MAX], commit[41], branch[256], sum[41];
+	if (find_repo(dir, wt, sizeof wt) < 0)
+		return -1;
+	int wtfd = open(wt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int gitfd = wtfd >= 0 ? openat(wtfd, ".git", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int ixfd = gitfd >= 0 ? openat(gitfd, "index", O_RDONLY | O_CLOEXEC) : -1;
+	int rc = -1;
+	unsigned char *ix = NULL;
+	size_t ixlen = 0;
+	struct stat ist;
+	if (ixfd < 0 || read_head(gitfd, commit, branch, sizeof branch) < 0 || fstat(ixfd, &ist) < 0 ||
+	    ist.st_size < 32 || ist.st_size > (off_t)1 << 30)
+		goto done;
+	/* mapped, not read: faults in the page cache's pages, no copy */
+	size_t len = (size_t)ist.st_size;
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, ixfd, 0);
+	if (map == MAP_FAILED)
+		goto done;
+	ix = map;
+	ixlen = len;
+	/* the cheap half first: is this (commit, index) pair known to match? */
+	for (int i = 0; i < 20; i++)
+		snprintf(sum + 2 * i, 3, "%02x", ix[len - 20 + i]);
+	char key[128], known[128];
+	clean_key(key, sizeof key, commit, sum);
+	char *cpath = bc_path_join(p->dir, CLEAN_FILE);
+	ssize_t kl = cpath ? read_small(AT_FDCWD, cpath, known, sizeof known) : -1;
+	free(cpath);
+	if (kl <= 0 || strcmp(key, known))
+		goto done;
+	if (index_matches(wtfd, ix, len, &ist, sum) != 0)
+		goto done;
+	out->toplevel = bc_sprintf("%s/", wt);
+	out->commit = bc_strdup(commit);
+	out->branch = branch[0] ? bc_strdup(branch) : NULL;
+	out->dirty = 0;
+	rc = out->toplevel && out->commit ? 0 : -1;
+	if (rc < 0)
+		bc_git_state_clear(out);
+done:
+	if (ix)
+		munmap(ix, ixlen);
+	if (ixfd >= 0)
+		close(ixfd);
+	if (gitfd >= 0)
+		close(gitfd);
+	if (wtfd >= 0)
+		close(wtfd);
+	return rc;
+}
+
+void
+bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char *commit)
+{
+	char gitdir[PATH_MAX], sum[41], key[128], buf[64];
+	if (!toplevel || !commit || strlen(commit) != 40 ||
+	    (size_t)snprintf(gitdir, sizeof gitdir, "%s/.git", toplevel) >= sizeof gitdir)
+		return;
+	int gitfd = open(gitdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = gitfd >= 0 ? openat(gitfd, "index", O_RDONLY | O_CLOEXEC) : -1;
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 32 &&
+	    pread(fd, buf, 20, st.st_size - 20) == 20) {
+		for (int i = 0; i < 20; i++)
+			snprintf(sum + 2 * i, 3, "%02x", (unsigned char)buf[i]);
+		clean_key(key, sizeof key, commit, sum);
+		char *cpath = bc_path_join(p->dir, CLEAN_FILE);
+		char known[128];
+		if (cpath && (read_small(AT_FDCWD, cpath, known, sizeof known) <= 0 || strcmp(key, known)))
+			bc_write_file_atomic(cpath, key, strlen(key), 0644);
+		free(cpath);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (gitfd >= 0)
+		close(gitfd);
+}
+
+int
+bc_git_fast_index_has_suffix(const char *toplevel, const char *suffix)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/.git/index", toplevel) >= sizeof path)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	unsigned char *ix = NULL;
+	int rc = -1;
+	if (fstat(fd, &st) < 0 || st.st_size < 32 || st.st_size > (off_t)1 << 30)
+		goto done;
+	size_t len = (size_t)st.st_size, sl = strlen(suffix), off = 12;
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		goto done;
+	ix = map;
+	if (memcmp(ix, "DIRC", 4) || (be32(ix + 4) != 2 && be32(ix + 4) != 3))
+		goto done;
+	uint32_t n = be32(ix + 8);
+	rc = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (off + 62 > len - 20) {
+			rc = -1;
+			break;
+		}
+		size_t head = ix[off + 60] & 0x40 ? 64 : 62;
+		const char *p = (const char *)ix + off + head;
+		const char *end = off + head < len - 20 ? memchr(p, '\0', len - 20 - off - head) : NULL;
+		if (!end) {
+			rc = -1;
+			break;
+		}
+		size_t plen = (size_t)(end - p);
+		if (plen > sl && !memcmp(end - sl, suffix, sl)) {
+			rc = 1;
+			break;
+		}
+		off += (head + plen + 8) & ~(size_t)7;
+	}
+done:
+	if (ix)
+		munmap(ix, (size_t)st.st_size);
+	close(fd);
+	return rc;
+}
