@@ -117,6 +117,9 @@ run_json(bc_project *p, const bc_run *r, unsigned flags)
 	json_object_set_new(o, "cwd", str_or_null(r->cwd));
 	json_object_set_new(o, "host", str_or_null(r->host));
 	json_object_set_new(o, "user", str_or_null(r->user));
+	json_object_set_new(o, "heartbeat_ms", r->heartbeat_ms ? json_integer(r->heartbeat_ms) : json_null());
+	if (r->crash_reason)
+		json_object_set_new(o, "crash_reason", json_string(r->crash_reason));
 	json_t *git = json_object();
 	json_object_set_new(git, "commit", str_or_null(r->git_commit));
 	json_object_set_new(git, "branch", str_or_null(r->git_branch));

@@ -37,6 +37,9 @@ out=$(bc show far)
 like "$out" "crashed \(no heartbeat from gpu-box-7 for 30[0-9]s\)" "past the default 2 minutes it is crashed, with the reason"
 is "$(sql "SELECT ended_ms = heartbeat_ms FROM runs WHERE name='far'")" 1 "its end is its last heartbeat"
 is "$(status far)" crashed "and stays crashed"
+json=$(bc show far --json)
+like "$json" '"crash_reason": "no heartbeat from gpu-box-7 for 30[0-9]s"' "show --json carries the reason"
+like "$json" '"heartbeat_ms": [0-9]{13}' "and the last heartbeat"
 
 # another host that never beat (a run recorded before heartbeats): its start counts
 left_running far "host='gpu-box-7', pid=1, boot_id='x', heartbeat_ms=NULL, started_ms=$(($(now_ms) - 3600000))"
