@@ -320,8 +320,12 @@ bc_git_fast_index_has_suffix(const char *toplevel, const char *suffix)
 		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0)
-		return -1;
+	if (fd < 0) {
+		/* a repository with nothing added yet has no index: no entries */
+		int none = errno == ENOENT;
+		path[strlen(path) - strlen("/index")] = '\0';
+		return none && stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+	}
 	unsigned char *ix = NULL;
 	int rc = -1;
 	if (fstat(fd, &st) < 0 || st.st_size < 32 || st.st_size > (off_t)1 << 30)
