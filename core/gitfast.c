@@ -14,6 +14,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,11 +127,79 @@ be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* One index entry to check: its offset in the index and its path's length. */
+struct ix_entry {
+	size_t off, head, plen;
+};
+
+struct stat_job {
+	int wtfd;
+	const unsigned char *ix;
+	const struct stat *ist;
+	const struct ix_entry *ents;
+	size_t lo, hi;
+	volatile int *stop;      /* set by the first worker that finds a change */
+	int rc;
+};
+
+/* lstat the entries [lo, hi) against their index stat data: 0 all match,
+ * 1 one may have changed (or is racy). Entries are sorted by path, so each
+ * directory is opened once and its files looked up relative to it. */
+static void *
+stat_range(void *arg)
+{
+	struct stat_job *j = arg;
+	int dfd = -1;
+	char dir[PATH_MAX] = "";
+	size_t dlen = 0;
+	j->rc = 0;
+	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
+		if ((i & 255) == 0 && *j->stop)
+			break;
+		const unsigned char *e = j->ix + j->ents[i].off;
+		const char *path = (const char *)e + j->ents[i].head;
+		size_t plen = j->ents[i].plen;
+		uint32_t mode = be32(e + 24);
+		const char *base = memrchr(path, '/', plen);
+		size_t nd = base ? (size_t)(base - path) : 0;
+		if (nd != dlen || memcmp(dir, path, nd) || dfd < 0) {
+			if (dfd >= 0 && dfd != j->wtfd)
+				close(dfd);
+			memcpy(dir, path, nd);
+			dir[nd] = '\0';
+			dlen = nd;
+			dfd = nd ? openat(j->wtfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : j->wtfd;
+			if (dfd < 0) {
+				j->rc = 1;          /* the directory went away */
+				break;
+			}
+		}
+		struct stat st;
+		if (fstatat(dfd, base ? base + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (uint32_t)st.st_size != be32(e + 36) || (uint32_t)st.st_ino != be32(e + 20) ||
+		    (uint32_t)st.st_mtim.tv_sec != be32(e + 8) || (uint32_t)st.st_mtim.tv_nsec != be32(e + 12) ||
+		    (st.st_mode & S_IFMT) != (mode & S_IFMT))
+			j->rc = 1;                  /* touched since git looked */
+		else if (st.st_mtim.tv_sec > j->ist->st_mtim.tv_sec || (st.st_mtim.tv_sec == j->ist->st_mtim.tv_sec &&
+		    st.st_mtim.tv_nsec >= j->ist->st_mtim.tv_nsec))
+			j->rc = 1;                  /* "racy": written as the index was */
+	}
+	if (dfd >= 0 && dfd != j->wtfd)
+		close(dfd);
+	if (j->rc)
+		*j->stop = 1;
+	return NULL;
+}
+
+/* Workers for the lstat pass: a syscall costs microseconds on a VM, so a
+ * large work tree is checked on every core (as git's preload-index does). */
+#define STAT_WORKERS_MAX 8
+#define STAT_PER_WORKER 2048
+
 /*
  * Compare every index entry with the work tree: 0 when all match, 1 when a
  * file may have changed (or is racy), -1 when this index is not for us.
- * Entries are sorted by path, so each directory is opened once and its files
- * are looked up relative to it.
+ * The index is parsed first; the lstat pass is then split across threads.
  */
 static int
 index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *ist, char sum[41])
@@ -140,10 +209,13 @@ index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *
 	uint32_t ver = be32(ix + 4), n = be32(ix + 8);
 	if (ver != 2 && ver != 3)
 		return -1;
-	size_t off = 12;
-	int dfd = -1, rc = 0;
-	char dir[PATH_MAX] = "";
-	size_t dlen = 0;
+	if (n > (len - 32) / 62)
+		return -1;
+	struct ix_entry *ents = malloc(((size_t)n + 1) * sizeof *ents);
+	if (!ents)
+		return -1;
+	size_t off = 12, count = 0;
+	int rc = 0;
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		const unsigned char *e = ix + off;
 		if (off + 62 > len - 20) {
@@ -170,48 +242,50 @@ index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *
 			break;
 		}
 		size_t plen = (size_t)(end - path);
+		if (plen >= PATH_MAX) {
+			rc = -1;
+			break;
+		}
+		struct ix_entry ent = { off, head, plen };
 		off += (head + plen + 8) & ~(size_t)7;
 		if (flags & 0x3000) {               /* a merge conflict */
 			rc = 1;
 			break;
 		}
-		uint32_t mode = be32(e + 24);
-		if ((mode & 0170000) == 0160000)
+		if ((be32(e + 24) & 0170000) == 0160000)
 			continue;                   /* submodules are ignored */
-		const char *base = memrchr(path, '/', plen);
-		size_t nd = base ? (size_t)(base - path) : 0;
-		if (nd != dlen || memcmp(dir, path, nd) || dfd < 0) {
-			if (nd >= sizeof dir) {
-				rc = -1;
+		ents[count++] = ent;
+	}
+	if (rc == 0) {
+		volatile int stop = 0;
+		struct stat_job jobs[STAT_WORKERS_MAX];
+		pthread_t th[STAT_WORKERS_MAX];
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t nw = count / STAT_PER_WORKER + 1;
+		if (nw > (size_t)(cpus > 0 ? cpus : 1))
+			nw = (size_t)(cpus > 0 ? cpus : 1);
+		if (nw > STAT_WORKERS_MAX)
+			nw = STAT_WORKERS_MAX;
+		size_t started = 0;
+		for (size_t w = 0; w < nw; w++) {
+			jobs[w] = (struct stat_job){ wtfd, ix, ist, ents, count * w / nw, count * (w + 1) / nw,
+				&stop, 0 };
+			/* the calling thread takes the first range itself */
+			if (w > 0 && pthread_create(&th[w], NULL, stat_range, &jobs[w]) != 0)
 				break;
-			}
-			if (dfd >= 0 && dfd != wtfd)
-				close(dfd);
-			memcpy(dir, path, nd);
-			dir[nd] = '\0';
-			dlen = nd;
-			dfd = nd ? openat(wtfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : wtfd;
-			if (dfd < 0) {
-				rc = 1;             /* the directory went away */
-				break;
-			}
+			started = w + 1;
 		}
-		struct stat st;
-		if (fstatat(dfd, base ? base + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (uint32_t)st.st_size != be32(e + 36) || (uint32_t)st.st_ino != be32(e + 20) ||
-		    (uint32_t)st.st_mtim.tv_sec != be32(e + 8) || (uint32_t)st.st_mtim.tv_nsec != be32(e + 12) ||
-		    (st.st_mode & S_IFMT) != (mode & S_IFMT)) {
-			rc = 1;                     /* touched since git looked */
-			break;
-		}
-		if (st.st_mtim.tv_sec > ist->st_mtim.tv_sec || (st.st_mtim.tv_sec == ist->st_mtim.tv_sec &&
-		    st.st_mtim.tv_nsec >= ist->st_mtim.tv_nsec)) {
-			rc = 1;                     /* "racy": written as the index was */
-			break;
+		if (started < nw)           /* a thread failed to start: do the rest here */
+			jobs[0].hi = count;
+		stat_range(&jobs[0]);
+		rc = jobs[0].rc;
+		for (size_t w = 1; w < started; w++) {
+			pthread_join(th[w], NULL);
+			if (jobs[w].rc)
+				rc = 1;
 		}
 	}
-	if (dfd >= 0 && dfd != wtfd)
-		close(dfd);
+	free(ents);
 	if (rc != 0)
 		return rc;
 	/* extensions we cannot follow: a split index, a sparse index */

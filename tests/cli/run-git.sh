@@ -69,4 +69,23 @@ unlike "$(bc show @ --json)" '"branch": "[^"]' "detached HEAD: no branch"
 # run from a subdirectory: the same repository
 (cd src && bc run -q -- true)
 is "$(field commit)" "$(git rev-parse HEAD)" "from a subdirectory: the commit"
+
+# a tree large enough for the lstat pass to be split across threads: a change
+# in the last file (the last worker's range) and in the first are both seen
+git checkout -q - 2>/dev/null || true
+for d in $(seq -w 0 39); do mkdir -p many/d$d; done
+awk 'BEGIN { for (i = 0; i < 6000; i++) { f = sprintf("many/d%02d/f%05d", i % 40, i); print i > f; close(f) } }'
+git add many && git commit -qm many && settle
+bc run -q -- true && bc run -q -- true
+is "$(field dirty)" false "6,000 files, clean (fast path, several workers)"
+last=$(git ls-files many | tail -1) first=$(git ls-files many | head -1)
+echo more >> "$last"
+bc run -q -- true
+is "$(field dirty)" true "a change to the last of 6,000 files is seen"
+git checkout -q -- "$last" && settle
+bc run -q -- true && bc run -q -- true
+is "$(field dirty)" false "clean again"
+echo more >> "$first"
+bc run -q -- true
+is "$(field dirty)" true "a change to the first of 6,000 files is seen"
 done_testing
