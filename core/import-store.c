@@ -58,10 +58,11 @@ static const char *const sql_text[IMP_NSQL] = {
 	[IMP_SQL_QUICK] = "UPDATE import_state SET quick=? WHERE run=?",
 	[IMP_SQL_KEY_INS] = "INSERT OR IGNORE INTO metric_keys(key) VALUES(?)",
 	[IMP_SQL_KEY_SEL] = "SELECT id FROM metric_keys WHERE key=?",
-	[IMP_SQL_CHUNK] = "INSERT INTO metric_chunks(run,key_id,seq,n,min_step,max_step,data)"
-		" VALUES(?,?,?,?,?,?,?)",
+	[IMP_SQL_CHUNK] = "INSERT INTO metric_chunks(run,key_id,seq,n,min_step,max_step,data,summary)"
+		" VALUES(?,?,?,?,?,?,?,?)",
 	[IMP_SQL_SUMMARY] = "INSERT OR REPLACE INTO metric_summary(run,key_id,first,last,min,max,count,"
-		"first_step,last_step,min_step,max_step,last_wall_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		"first_step,last_step,min_step,max_step,last_wall_ms,step_lo,step_hi)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 sqlite3_stmt *
@@ -464,16 +465,18 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_CHUNK);
 	if (!st)
 		return -1;
-	int64_t seq = 0;
+	int64_t seq = 0, step_lo = INT64_MAX, step_hi = INT64_MIN;
 	for (size_t off = 0; off < s->n; off += CHUNK_POINTS) {
 		size_t cnt = s->n - off < CHUNK_POINTS ? s->n - off : CHUNK_POINTS;
-		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (size_t i = off; i < off + cnt; i++) {
-			if (s->pts[i].step < lo)
-				lo = s->pts[i].step;
-			if (s->pts[i].step > hi)
-				hi = s->pts[i].step;
-		}
+		/* the same per-chunk summary as native ingest, so plots of imported
+		 * series read summaries instead of decoding every chunk */
+		bc_point sum[4];
+		bc_metric_chunk_summary(s->pts + off, cnt, sum);
+		int64_t lo = sum[0].step, hi = sum[3].step;
+		if (lo < step_lo)
+			step_lo = lo;
+		if (hi > step_hi)
+			step_hi = hi;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, kid);
 		sqlite3_bind_int64(st, 3, seq++);
@@ -481,6 +484,7 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 		sqlite3_bind_int64(st, 5, lo);
 		sqlite3_bind_int64(st, 6, hi);
 		sqlite3_bind_blob(st, 7, s->pts + off, (int)(cnt * sizeof(bc_point)), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 8, sum, (int)sizeof sum, SQLITE_TRANSIENT);
 		if (step_done(c->p, st, "cannot store metric points") < 0)
 			return -1;
 	}
@@ -501,6 +505,8 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 	sqlite3_bind_int64(st, 10, m.min_step);
 	sqlite3_bind_int64(st, 11, m.max_step);
 	sqlite3_bind_int64(st, 12, last->wall_ms);
+	sqlite3_bind_int64(st, 13, step_lo);
+	sqlite3_bind_int64(st, 14, step_hi);
 	if (step_done(c->p, st, "cannot store a metric summary") < 0)
 		return -1;
 	c->stats->points += (int64_t)s->n;

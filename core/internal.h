@@ -34,6 +34,11 @@ int bc_fsync_dir(const char *dir);
 int bc_rm_rf(const char *path);
 
 /* ---- store ---- */
+/* The summary stored beside a metric chunk's points (core/metric.c): its
+ * first (lowest step), min, max and last (highest step) point, by the rules
+ * the reduced reader applies point by point. `n` must be at least 1. */
+void bc_metric_chunk_summary(const bc_point *pts, size_t n, bc_point sum[4]);
+
 #define BC_SCHEMA_VERSION 8
 int bc_store_open(bc_project *p, const char *path, int readonly);
 /* Migrate to `target` (<= BC_SCHEMA_VERSION) under an exclusive lock. */

@@ -379,8 +379,8 @@ col_num(sqlite3_stmt *st, int c)
  * and last (highest step, latest of ties), with the same rules the reduced
  * reader applies point by point, so merging a summary equals reading the
  * chunk (core/metric-read.c). */
-static void
-chunk_summary(const bc_point *pts, size_t n, bc_point sum[4])
+void
+bc_metric_chunk_summary(const bc_point *pts, size_t n, bc_point sum[4])
 {
 	sum[0] = sum[1] = sum[2] = sum[3] = pts[0];
 	for (size_t i = 1; i < n; i++) {
@@ -474,7 +474,7 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 	for (size_t off = 0; off < k->n; off += CHUNK_POINTS) {
 		size_t cnt = k->n - off < CHUNK_POINTS ? k->n - off : CHUNK_POINTS;
 		bc_point sum[4];
-		chunk_summary(k->pts + off, cnt, sum);
+		bc_metric_chunk_summary(k->pts + off, cnt, sum);
 		int64_t lo = sum[0].step, hi = sum[3].step;
 		if (lo < step_lo) step_lo = lo;
 		if (hi > step_hi) step_hi = hi;

@@ -126,6 +126,15 @@ TEST(mlflow_file_store)
 		pts[1].value == 0.25 && pts[1].wall_ms == 1700000002000LL && isnan(pts[2].value),
 		"loss series: 3 points, NaN kept");
 	free(pts);
+	/* imported chunks carry the same summaries as native ones: a reduced
+	 * read of one column gives the series' min and max */
+	ok(count(p, "SELECT count(*) FROM metric_chunks WHERE summary IS NULL") == 0 &&
+		count(p, "SELECT count(*) FROM metric_summary WHERE step_lo IS NULL") == 0,
+		"imported chunks have summaries and series their step extent");
+	bc_point red[4 * 1];
+	size_t nr = 0;
+	ok(bc_metric_series_reduced(p, fast, "loss", INT64_MIN, INT64_MAX, 1, red, &nr) == 0 && nr >= 2 &&
+		red[0].step <= red[nr - 1].step, "a reduced read of the imported series (%zu points)", nr);
 	ok(bc_metric_series(p, fast, "forms", INT64_MIN, INT64_MAX, &pts, &n) == 0 && n == 9,
 		"number forms: 9 of 11 lines parse (got %zu)", n);
 	if (n == 9) {
