@@ -450,17 +450,7 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 			pt->step = 0;
 		if (pt->wall_ms == 0)
 			pt->wall_ms = now;
-		if (!isnan(pt->value)) {
-			if (!have_minmax || pt->value < m.min) {
-				m.min = pt->value;
-				m.min_step = pt->step;
-			}
-			if (!have_minmax || pt->value > m.max) {
-				m.max = pt->value;
-				m.max_step = pt->step;
-			}
-			have_minmax = 1;
-		}
+		bc_metric_fold_minmax(&m, &have_minmax, pt);
 	}
 	sqlite3_stmt *st = imp_stmt(c, IMP_SQL_CHUNK);
 	if (!st)

@@ -38,6 +38,9 @@ int bc_rm_rf(const char *path);
  * first (lowest step), min, max and last (highest step) point, by the rules
  * the reduced reader applies point by point. `n` must be at least 1. */
 void bc_metric_chunk_summary(const bc_point *pts, size_t n, bc_point sum[4]);
+/* Fold one point into a summary's min and max (NaN skipped, first of ties
+ * kept); `have` says whether min/max hold a value yet. */
+void bc_metric_fold_minmax(bc_metric_summary *m, int *have, const bc_point *pt);
 
 #define BC_SCHEMA_VERSION 8
 int bc_store_open(bc_project *p, const char *path, int readonly);

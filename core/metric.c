@@ -374,6 +374,24 @@ col_num(sqlite3_stmt *st, int c)
 	return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
 }
 
+/* Fold one point into a summary's min and max (NaN skipped; the first of
+ * ties keeps its step). `have` says whether min/max hold a value yet. */
+void
+bc_metric_fold_minmax(bc_metric_summary *m, int *have, const bc_point *pt)
+{
+	if (isnan(pt->value))
+		return;
+	if (!*have || pt->value < m->min) {
+		m->min = pt->value;
+		m->min_step = pt->step;
+	}
+	if (!*have || pt->value > m->max) {
+		m->max = pt->value;
+		m->max_step = pt->step;
+	}
+	*have = 1;
+}
+
 /* The chunk summary stored beside the points: first (lowest step, earliest
  * of ties), min, max (earliest of ties; NaN only when every value is NaN)
  * and last (highest step, latest of ties), with the same rules the reduced
@@ -452,17 +470,7 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 		m.last = pt->value;
 		m.last_step = pt->step;
 		m.last_wall_ms = pt->wall_ms;
-		if (!isnan(pt->value)) {
-			if (!have_minmax || pt->value < m.min) {
-				m.min = pt->value;
-				m.min_step = pt->step;
-			}
-			if (!have_minmax || pt->value > m.max) {
-				m.max = pt->value;
-				m.max_step = pt->step;
-			}
-			have_minmax = 1;
-		}
+		bc_metric_fold_minmax(&m, &have_minmax, pt);
 	}
 	st = s->seq_sel;
 	sqlite3_reset(st);
