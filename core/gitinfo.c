@@ -130,6 +130,9 @@ int
 bc_git_state_read(bc_project *p, const char *dir, int want_patch, size_t patch_cap, bc_git_state *out)
 {
 	memset(out, 0, sizeof *out);
+	int taken;
+	if (bc_git_prefetch_take(p, dir, want_patch, patch_cap, out, &taken))
+		return taken;                       /* read while the project opened */
 	if (bc_git_fast_state(p, dir, out) == 0)
 		return 0;                           /* clean, and libgit2 not even loaded */
 	if (bc_lazy_require(p, &bc_lazy_git, BC_ERR_GIT) < 0)

@@ -15,6 +15,8 @@ struct bc_project {
 	sqlite3 *db;
 	int readonly;
 	int txdepth;              /* nested bc_tx_begin calls */
+	int wal_frames;           /* frames in the WAL after our last commit */
+	struct bc_git_prefetch *git_prefetch; /* git state being read (git-prefetch.c) */
 	bc_error_class errclass;
 	char errmsg[1024];
 	char pathbuf[PATH_MAX];
@@ -44,6 +46,19 @@ void bc_metric_fold_minmax(bc_metric_summary *m, int *have, const bc_point *pt);
 
 #define BC_SCHEMA_VERSION 8
 int bc_store_open(bc_project *p, const char *path, int readonly);
+/* Close the store, checkpointing (without waiting) a WAL grown long. */
+void bc_store_close(bc_project *p);
+
+/* ---- git state read ahead (git-prefetch.c) ---- */
+/* Start reading the git state of `dir` (NULL: the current directory), with
+ * its patch capped at `patch_cap`, on a thread; silently nothing on failure. */
+void bc_git_prefetch_start(bc_project *p, const char *dir, size_t patch_cap);
+/* Wait for a read started for the same directory and patch settings: 1 with
+ * `out` and `*rc` filled (and the error on `p`), 0 when there was none. */
+int bc_git_prefetch_take(bc_project *p, const char *dir, int want_patch, size_t patch_cap,
+	bc_git_state *out, int *rc);
+/* Wait for and discard a pending read. */
+void bc_git_prefetch_drop(bc_project *p);
 /* Migrate to `target` (<= BC_SCHEMA_VERSION) under an exclusive lock. */
 int bc_store_migrate(bc_project *p, int target);
 int bc_db_error(bc_project *p, const char *what);

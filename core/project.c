@@ -184,6 +184,8 @@ bc_project_open(bc_project **out, const char *start_dir, const bc_project_option
 		}
 		*slash = '\0';
 	}
+	if (opts && opts->version >= 2 && opts->git_prefetch)
+		bc_git_prefetch_start(p, opts->git_prefetch, BC_GIT_PATCH_CAP);
 	int rc = open_store(p, opts);
 	if (rc < 0)
 		return rc;
@@ -199,8 +201,8 @@ bc_project_free(bc_project *p)
 {
 	if (!p)
 		return;
-	if (p->db)
-		sqlite3_close_v2(p->db);
+	bc_git_prefetch_drop(p);
+	bc_store_close(p);
 	free(p->root);
 	free(p->dir);
 	free(p);

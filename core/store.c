@@ -253,6 +253,36 @@ fail:
 	return -1;
 }
 
+#define WAL_CHECKPOINT_FRAMES 1000   /* SQLite's own autocheckpoint default */
+#define WAL_CLOSE_FRAMES 96          /* about 2 ms of WAL recovery for the next opener */
+
+/* After each commit (it replaces sqlite3_wal_autocheckpoint, which is a hook
+ * too): checkpoint a long WAL, and remember its length for bc_store_close. */
+static int
+wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	bc_project *p = arg;
+	p->wal_frames = frames;     /* checkpointed or not, the frames stay until truncated */
+	if (frames >= WAL_CHECKPOINT_FRAMES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+void
+bc_store_close(bc_project *p)
+{
+	if (!p->db)
+		return;
+	if (p->wal_frames > WAL_CLOSE_FRAMES) {
+		/* truncated, or the next opener would still read every frame;
+		 * never waiting for a reader: it will checkpoint later */
+		sqlite3_busy_timeout(p->db, 0);
+		sqlite3_wal_checkpoint_v2(p->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	sqlite3_close_v2(p->db);
+	p->db = NULL;
+}
+
 int
 bc_store_open(bc_project *p, const char *path, int readonly)
 {
@@ -291,9 +321,16 @@ bc_store_open(bc_project *p, const char *path, int readonly)
 		}
 		if (rc != SQLITE_OK)
 			return bc_db_error(p, "cannot open the project store");
+		/* No checkpoint when a short command (`run`, `tag`, `param`) closes
+		 * the store: it would pay two fsyncs on exit, and two more (WAL
+		 * header, directory) on the next first write for re-creating the
+		 * WAL. The WAL is checkpointed instead every 1000 frames, and at
+		 * close once it is long enough that the next opener's recovery
+		 * (reading every frame to rebuild the WAL index) would cost more. */
+		sqlite3_db_config(p->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		sqlite3_wal_hook(p->db, wal_committed, p);
 		if (bc_exec(p, "PRAGMA synchronous=NORMAL;"
-				"PRAGMA journal_size_limit=67108864;"
-				"PRAGMA wal_autocheckpoint=1000;") < 0)
+				"PRAGMA journal_size_limit=67108864;") < 0)
 			return -1;
 		if (bc_store_migrate(p, BC_SCHEMA_VERSION) < 0)
 			return -1;

@@ -175,6 +175,26 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	return status;
 }
 
+/* Read the git state while the project opens, unless --no-git is among our
+ * options (they end, as for getopt with "+", at `--` or the command). */
+static void
+run_open_options(int argc, char **argv, bc_project_options *opts)
+{
+	static const char *const with_arg[] = { "-n", "-t", "-m", "-p", "-e", "--name", "--tag",
+		"--message", "--param", "--params", "--experiment", "--sample", "--input", "--output", NULL };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--") || a[0] != '-')
+			break;
+		if (!strcmp(a, "--no-git"))
+			return;
+		for (int k = 0; with_arg[k]; k++)
+			if (!strcmp(a, with_arg[k]))
+				i++;                /* its value, not an option */
+	}
+	opts->git_prefetch = ".";
+}
+
 const struct bc_cmd cmd_run = {
 	.name = "run",
 	.usage = "[-n NAME] [-t TAG]... [-m NOTE] [-p KEY=VALUE]... [--params FILE] [-e EXPERIMENT]\n"
@@ -183,4 +203,5 @@ const struct bc_cmd cmd_run = {
 	.summary = "Run a command and record it: output, metrics, params, git state, exit status",
 	.flags = CMD_NEEDS_PROJECT,
 	.exec = run_exec,
+	.open_options = run_open_options,
 };

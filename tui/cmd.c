@@ -50,11 +50,14 @@ cmd_find(const char *name)
 	return NULL;
 }
 
-/* Open quietly; returns the core's code (the handle is kept for its message). */
+/* Open quietly; returns the core's code (the handle is kept for its message).
+ * `cmd` (may be NULL) adjusts the options from its arguments. */
 static int
-open_quiet(struct bc_cmd_ctx *ctx, int readonly)
+open_quiet(struct bc_cmd_ctx *ctx, int readonly, const struct bc_cmd *cmd, int argc, char **argv)
 {
 	bc_project_options opts = BC_PROJECT_OPTIONS_INIT;
+	if (cmd && cmd->open_options)
+		cmd->open_options(argc, argv, &opts);
 	opts.readonly = readonly;
 	return bc_project_open(&ctx->p, ctx->dir, &opts);
 }
@@ -64,7 +67,7 @@ cmd_open_project(struct bc_cmd_ctx *ctx, int readonly)
 {
 	if (ctx->p)
 		return 0;
-	int rc = open_quiet(ctx, readonly);
+	int rc = open_quiet(ctx, readonly, NULL, 0, NULL);
 	if (rc < 0) {
 		cmd_project_error(ctx->p);
 		bc_project_free(ctx->p);
@@ -87,12 +90,12 @@ cmd_dispatch(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (cmd->flags & CMD_NEEDS_PROJECT) {
-		int rc = open_quiet(ctx, 0);
+		int rc = open_quiet(ctx, 0, cmd, argc, argv);
 		if (rc == BC_EREADONLY && (cmd->flags & CMD_READ_ONLY)) {
 			/* a reading command still works on a read-only filesystem */
 			bc_project_free(ctx->p);
 			ctx->p = NULL;
-			rc = open_quiet(ctx, 1);
+			rc = open_quiet(ctx, 1, NULL, 0, NULL);
 		}
 		if (rc < 0) {
 			cmd_project_error(ctx->p);

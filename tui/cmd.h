@@ -32,6 +32,9 @@ struct bc_cmd {
 	unsigned flags;
 	/* argv[0] is the command name; getopt-style parsing is up to the command. */
 	int (*exec)(struct bc_cmd_ctx *ctx, int argc, char **argv);
+	/* optional, CMD_NEEDS_PROJECT: adjust how the project is opened from
+	 * the arguments (e.g. `run` reads the git state while it opens) */
+	void (*open_options)(int argc, char **argv, bc_project_options *opts);
 };
 
 extern const struct bc_cmd *const cmd_table[];

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -222,6 +223,64 @@ set_child_env(bc_project *p, const char *id, const char *dir)
 	}
 }
 
+/* The child's environment for posix_spawn: ours, with the variables
+ * set_child_env() would set replaced. NULL when out of memory. */
+static char **
+child_envp(bc_project *p, const char *id, const char *dir)
+{
+	extern char **environ;
+	static const char *const names[] = { "BANCADA_RUN_ID", "BANCADA_PROJECT", "BANCADA_METRICS",
+		"BANCADA_PARAMS", "PYTHONPATH" };
+	enum { NSET = sizeof names / sizeof names[0] };
+	const char *old_pp = getenv("PYTHONPATH"), *helper = python_helper_dir();
+	char *vals[NSET] = {
+		bc_sprintf("BANCADA_RUN_ID=%s", id),
+		bc_sprintf("BANCADA_PROJECT=%s", bc_project_root(p)),
+		bc_sprintf("BANCADA_METRICS=%s/metrics.jsonl", dir),
+		bc_sprintf("BANCADA_PARAMS=%s/params.jsonl", dir),
+		old_pp && *old_pp ? bc_sprintf("PYTHONPATH=%s:%s", helper, old_pp) : bc_sprintf("PYTHONPATH=%s", helper),
+	};
+	size_t n = 0;
+	while (environ && environ[n])
+		n++;
+	char **env = calloc(n + NSET + 1, sizeof *env);
+	int ok = env != NULL;
+	for (int k = 0; k < NSET; k++)
+		ok = ok && vals[k];
+	if (!ok) {
+		for (int k = 0; k < NSET; k++)
+			free(vals[k]);
+		free(env);
+		return NULL;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int replaced = 0;
+		for (int k = 0; k < NSET && !replaced; k++) {
+			size_t len = strlen(names[k]);
+			replaced = !strncmp(environ[i], names[k], len) && environ[i][len] == '=';
+		}
+		if (!replaced)
+			env[m++] = environ[i];
+	}
+	/* ours go last, so free_envp() finds them after the borrowed ones */
+	for (int k = 0; k < NSET; k++)
+		env[m++] = vals[k];
+	env[m] = NULL;
+	return env;
+}
+
+static void
+free_envp(char **env)
+{
+	size_t m = 0;
+	while (env && env[m])
+		m++;
+	for (size_t k = 0; env && k < 5 && k < m; k++)
+		free(env[m - 1 - k]);
+	free(env);
+}
+
 static char **
 shell_argv(char **argv)
 {
@@ -250,6 +309,39 @@ exec_child(char **argv, int use_shell)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/*
+ * Start the command on pipes with posix_spawn: the child shares our memory
+ * until it execs (no copy of the recorder's page tables, no copy-on-write
+ * faults afterwards), which is most of what starting a short command costs.
+ * Returns the pid, or -1 with errno when the command cannot be run.
+ */
+static pid_t
+spawn_piped(char **argv, int use_shell, char **envp, int out_w, int err_w)
+{
+	char **v = use_shell ? shell_argv(argv) : argv;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
+	pid_t pid = -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
+	posix_spawnattr_init(&at);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);           /* we ignore it; the command must not */
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	int e = posix_spawnp(&pid, v[0], &fa, &at, v, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (use_shell) {
+		free(v[2]);
+		free(v);
+	}
+	errno = e;
+	return e ? -1 : pid;
+}
+
 int
 record_run(bc_project *p, const char *id, const struct record_opts *o)
 {
@@ -269,6 +361,7 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	close(mfd);
 	close(pfd);
 	int use_pty = isatty(STDOUT_FILENO) && !o->quiet;
+	int status = 0, exited = 0, forwarded = 0;
 	int out_fd = -1, err_fd = -1;
 	pid_t pid;
 	struct sigaction sa = { 0 };
@@ -304,18 +397,30 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 			cmd_error("cannot create pipes: %s", strerror(errno));
 			return EXIT_ERR;
 		}
-		pid = fork();
-		if (pid == 0) {
-			dup2(po[1], STDOUT_FILENO);
-			dup2(pe[1], STDERR_FILENO);
-			set_child_env(p, id, r.dir);
-			exec_child(o->argv, o->use_shell);
-		}
+		char **envp = child_envp(p, id, r.dir);
+		pid = envp ? spawn_piped(o->argv, o->use_shell, envp, po[1], pe[1]) : -1;
+		int spawn_errno = envp ? errno : ENOMEM;
+		free_envp(envp);
 		close(po[1]);
 		close(pe[1]);
 		out_fd = po[0];
 		err_fd = pe[0];
 		r.err_fd = open_append(r.dir, "stderr.log");
+		if (pid < 0 && spawn_errno != ENOMEM && spawn_errno != EAGAIN) {
+			/* as a shell would: the run is recorded, failed with 127 or 126 */
+			char *msg = bc_sprintf("bancada: cannot run '%s': %s\n",
+				o->use_shell ? "/bin/sh" : o->argv[0], strerror(spawn_errno));
+			if (msg && !o->quiet)
+				write_all(STDERR_FILENO, msg, strlen(msg));
+			if (msg && r.err_fd >= 0)
+				write_all(r.err_fd, msg, strlen(msg));
+			free(msg);
+			pid = 0;
+			status = (spawn_errno == ENOENT ? 127 : 126) << 8;
+			exited = 1;
+		} else if (pid < 0) {
+			errno = spawn_errno;
+		}
 	}
 	if (pid < 0) {
 		restore_tty();
@@ -323,7 +428,7 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		bc_run_finish(p, id, BC_RUN_FAILED, -1, 0);
 		return EXIT_ERR;
 	}
-	struct sysmon *mon = o->sample_ms > 0 ? sysmon_new(pid) : NULL;
+	struct sysmon *mon = o->sample_ms > 0 && !exited ? sysmon_new(pid) : NULL;
 	int64_t next_ingest = bc_now_ms() + 1000, next_sample = bc_now_ms() + (o->sample_ms > 0 ? o->sample_ms : 0);
 	/* the heartbeat tells other hosts (and later opens) the recorder lives */
 	const char *beat_env = getenv("BANCADA_RUN_HEARTBEAT_SECS");
@@ -331,7 +436,6 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	int64_t next_beat = bc_now_ms() + beat_ms;
 	int wait_ms = 1;
 	int64_t sample_step = 0;
-	int status = 0, exited = 0, forwarded = 0;
 	char buf[65536];
 	while (out_fd >= 0 || err_fd >= 0 || !exited) {
 		struct pollfd fds[3];
@@ -353,7 +457,7 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		} else {
 			pr = poll(fds, (nfds_t)nfds, exited ? 50 : 200);
 		}
-		if (got_signal && !forwarded) {
+		if (got_signal && !forwarded && pid > 0) {
 			kill(use_pty ? -pid : pid, got_signal);
 			forwarded = 1;
 		}

@@ -14,9 +14,13 @@ typedef struct {
 	unsigned int version;
 	int readonly;         /**< open the store read-only (no migration, no recovery) */
 	int no_recover;       /**< skip crashed-run detection on open */
+	/** (version 2) start reading the git state of this directory ("." for the
+	 * current one) while the store opens; bc_git_state_read of the same
+	 * directory then takes the result. For commands that record a run. */
+	const char *git_prefetch;
 } bc_project_options;
-#define BC_PROJECT_OPTIONS_VERSION 1
-#define BC_PROJECT_OPTIONS_INIT { BC_PROJECT_OPTIONS_VERSION, 0, 0 }
+#define BC_PROJECT_OPTIONS_VERSION 2
+#define BC_PROJECT_OPTIONS_INIT { BC_PROJECT_OPTIONS_VERSION, 0, 0, NULL }
 
 /**
  * Find the project containing `start_dir` (walking up like git) and open it.
