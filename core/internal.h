@@ -44,7 +44,7 @@ void bc_metric_chunk_summary(const bc_point *pts, size_t n, bc_point sum[4]);
  * kept); `have` says whether min/max hold a value yet. */
 void bc_metric_fold_minmax(bc_metric_summary *m, int *have, const bc_point *pt);
 
-#define BC_SCHEMA_VERSION 8
+#define BC_SCHEMA_VERSION 9
 int bc_store_open(bc_project *p, const char *path, int readonly);
 /* Close the store, checkpointing (without waiting) a WAL grown long. */
 void bc_store_close(bc_project *p);

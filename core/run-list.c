@@ -38,7 +38,7 @@ split_metric(const char *field, char *key, size_t size, const char **col)
  * metric is one join, not a correlated subquery per run. */
 static int
 sort_term(bc_project *p, bc_buf *sql, bc_buf *joins, int *njoin, const char *field, int desc,
-	char ***binds, size_t *nb)
+	int rev, char ***binds, size_t *nb)
 {
 	static const struct { const char *name, *expr; } cols[] = {
 		{ "started", "r.started_ms" }, { "ended", "r.ended_ms" }, { "name", "r.name" },
@@ -77,15 +77,17 @@ sort_term(bc_project *p, bc_buf *sql, bc_buf *joins, int *njoin, const char *fie
 		*binds = realloc(*binds, (*nb + 1) * sizeof(char *));
 		(*binds)[(*nb)++] = bc_strdup(key);
 	}
-	/* missing values sort last either way; columns that are never NULL sort
-	 * plainly so that SQLite can walk their index */
+	/* missing values sort last either way (first in the reversed order of a
+	 * window read from the end); columns that are never NULL sort plainly so
+	 * that SQLite can walk their index */
 	int never_null = !strcmp(field, "started") || !strcmp(field, "name") || !strcmp(field, "id") ||
 		!strcmp(field, "status");
+	const char *dir = desc != rev ? "DESC" : "ASC";
 	if (never_null)
-		bc_buf_printf(sql, "%s%s %s", sql->len ? ", " : "", expr, desc ? "DESC" : "ASC");
+		bc_buf_printf(sql, "%s%s %s", sql->len ? ", " : "", expr, dir);
 	else
-		bc_buf_printf(sql, "%s(%s) IS NULL, %s %s", sql->len ? ", " : "", expr, expr,
-			desc ? "DESC" : "ASC");
+		bc_buf_printf(sql, "%s(%s) IS NULL%s, %s %s", sql->len ? ", " : "", expr,
+			rev ? " DESC" : "", expr, dir);
 	return 0;
 }
 
@@ -184,50 +186,127 @@ run_sql(bc_project *p, const char *sql, char **keys, size_t nkeys, const bc_filt
 	return rc;
 }
 
+/* A window read from the end (from_end came with version 2 of the query). */
+static int
+reversed(const bc_run_query *q)
+{
+	return q->version >= 2 && q->from_end && q->limit > 0;
+}
+
+/* Run `sql` (LIMIT appended when `limit` > 0) and append its ids. */
+static int
+run_limited(bc_project *p, bc_buf *sql, int64_t limit, char **key, const bc_filter_sql *f,
+	bc_run_list *out, size_t *cap)
+{
+	if (limit > 0)
+		bc_buf_printf(sql, " LIMIT %lld", (long long)limit);
+	return run_sql(p, sql->data, key, 1, f, out, cap);
+}
+
+/* One integer from `sql` with the key bound to ?1; -1 on error. */
+static int64_t
+count_sql(bc_project *p, const char *sql, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (bc_prepare(p, &st, sql) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		bc_db_error(p, "cannot count runs");
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Live runs (every run with include_deleted) without a value for the key:
+ * counts from the indexes; -2 on error. */
+static int64_t
+count_missing(bc_project *p, const bc_run_query *q, const char *table, const char *keyterm,
+	const char *col, const char *key)
+{
+	bc_buf c = BC_BUF_INIT;
+	bc_buf_printf(&c, "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM %s j "
+		"WHERE %s AND j.%s IS NOT NULL)", table, keyterm, col);
+	if (!q->include_deleted)
+		bc_buf_printf(&c, " - (SELECT count(*) FROM runs r WHERE r.deleted<>0) + (SELECT "
+			"count(*) FROM runs r CROSS JOIN %s j ON j.run=r.id WHERE r.deleted<>0 AND %s "
+			"AND j.%s IS NOT NULL)", table, keyterm, col);
+	int64_t n = count_sql(p, c.data, key);
+	bc_buf_free(&c);
+	return n < 0 ? -2 : n;
+}
+
 /*
- * A window sorted by one param or metric walks the (key, value) index
- * instead of joining every run: runs that have the value, in index order,
- * then the runs without it, newest id first (the generic ORDER BY's order).
- * Returns 1 if `field` is not such a sort.
+ * A list sorted by one param or metric summary (first, last, min, max) walks
+ * the (key, value) index instead of joining every run: the runs that have a
+ * value in index order, then the runs without one, newest id first (the
+ * generic ORDER BY's order, so a window and the full list agree). Read from
+ * the end (q->from_end), both parts and their order are reversed. Without a
+ * filter the walk needs no run row at all, and the runs without a value are
+ * counted first from the indexes (their walk over every run is skipped when
+ * there are none, and stops after the last one). Returns 1 if `field` is not
+ * such a sort.
  */
 static int
 window_by_key(bc_project *p, const bc_run_query *q, const bc_filter_sql *f, const char *field,
 	int desc, bc_run_list *out, size_t *cap)
 {
 	char key[512], *keyp = key;
-	const char *from, *nokey;
+	const char *table, *col = "value", *keyterm;
 	if (!strncmp(field, "params.", 7) && field[7]) {
 		snprintf(key, sizeof key, "%s", field + 7);
-		from = "params j CROSS JOIN runs r ON r.id=j.run WHERE j.key=?1 AND j.value IS NOT NULL";
-		nokey = "SELECT 1 FROM params j WHERE j.run=r.id AND j.key=?1 AND j.value IS NOT NULL";
+		table = "params";
+		keyterm = "j.key=?1";
 	} else if (!strncmp(field, "metrics.", 8) && field[8]) {
-		const char *col;
 		split_metric(field, key, sizeof key, &col);
-		if (strcmp(col, "last"))
-			return 1;   /* only (key_id, last) is indexed */
-		from = "metric_summary j CROSS JOIN runs r ON r.id=j.run WHERE "
-			"j.key_id=(SELECT id FROM metric_keys WHERE key=?1) AND j.last IS NOT NULL";
-		nokey = "SELECT 1 FROM metric_summary j WHERE j.run=r.id AND "
-			"j.key_id=(SELECT id FROM metric_keys WHERE key=?1) AND j.last IS NOT NULL";
+		if (!strcmp(col, "count"))
+			return 1;   /* not indexed */
+		table = "metric_summary";
+		keyterm = "j.key_id=(SELECT id FROM metric_keys WHERE key=?1)";
 	} else {
 		return 1;
 	}
-	const char *expr = field[0] == 'p' ? "j.value" : "j.last";
+	int rev = reversed(q);
 	const char *live = q->include_deleted ? "1" : "r.deleted=0";
 	const char *where = f->where ? f->where : "1";
-	bc_buf sql = BC_BUF_INIT;
+	const char *tdir = rev ? "ASC" : "DESC";
+	bc_buf vals = BC_BUF_INIT, nokey = BC_BUF_INIT;
 	/* placeholders: ?1 is the key, the filter's values follow from 2 */
-	bc_buf_printf(&sql, "SELECT r.id FROM %s AND %s AND (%s) ORDER BY %s %s, j.run DESC LIMIT %lld",
-		from, live, where, expr, desc ? "DESC" : "ASC", (long long)q->limit);
-	int rc = run_sql(p, sql.data, &keyp, 1, f, out, cap);
-	if (rc == 0 && out->count < (size_t)q->limit) {
-		sql.len = 0;
-		bc_buf_printf(&sql, "SELECT r.id FROM runs r WHERE NOT EXISTS (%s) AND %s AND (%s) "
-			"ORDER BY r.id DESC LIMIT %lld", nokey, live, where,
-			(long long)q->limit - (long long)out->count);
-		rc = run_sql(p, sql.data, &keyp, 1, f, out, cap);
+	if (f->where)
+		bc_buf_printf(&vals, "SELECT r.id FROM %s j CROSS JOIN runs r ON r.id=j.run WHERE %s AND "
+			"j.%s IS NOT NULL AND %s AND (%s)", table, keyterm, col, live, where);
+	else
+		bc_buf_printf(&vals, "SELECT j.run FROM %s j WHERE %s AND j.%s IS NOT NULL%s", table,
+			keyterm, col, q->include_deleted ? "" :
+			" AND j.run NOT IN (SELECT id FROM runs WHERE deleted<>0)");
+	bc_buf_printf(&vals, " ORDER BY j.%s %s, j.run %s", col, desc != rev ? "DESC" : "ASC", tdir);
+	bc_buf_printf(&nokey, "SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM %s j WHERE "
+		"j.run=r.id AND %s AND j.%s IS NOT NULL) AND %s AND (%s) ORDER BY r.id %s", table,
+		keyterm, col, live, where, tdir);
+	int rc = 0;
+	for (int part = 0; part < 2 && rc == 0; part++) {
+		int want_vals = part == rev;   /* values first, or last from the end */
+		int64_t left = q->limit > 0 ? q->limit - (int64_t)out->count : 0;
+		if (q->limit > 0 && left <= 0)
+			break;
+		if (want_vals) {
+			rc = run_limited(p, &vals, left, &keyp, f, out, cap);
+			continue;
+		}
+		/* the runs without a value: counted first when there is no filter */
+		int64_t missing = f->where ? -1 : count_missing(p, q, table, keyterm, col, key);
+		if (missing < -1)
+			rc = -1;
+		if (missing == 0 || rc < 0)
+			continue;
+		if (missing > 0 && (left == 0 || missing < left))
+			left = missing;   /* the walk stops after the last one */
+		rc = run_limited(p, &nokey, left, &keyp, f, out, cap);
 	}
-	bc_buf_free(&sql);
+	bc_buf_free(&vals);
+	bc_buf_free(&nokey);
 	return rc;
 }
 
@@ -239,7 +318,7 @@ query_generic(bc_project *p, const bc_run_query *q, const char *sort, const bc_f
 	bc_buf sql = BC_BUF_INIT, order = BC_BUF_INIT, joins = BC_BUF_INIT;
 	char **binds = NULL;
 	size_t nb = 0;
-	int njoin = 0, rc = -1;
+	int njoin = 0, rc = -1, rev = reversed(q);
 	char *copy = bc_strdup(sort), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -247,12 +326,12 @@ query_generic(bc_project *p, const bc_run_query *q, const char *sort, const bc_f
 		int desc = 0;
 		if (*tok == '-' || *tok == '+')
 			desc = *tok++ == '-';
-		if (sort_term(p, &order, &joins, &njoin, tok, desc, &binds, &nb) < 0)
+		if (sort_term(p, &order, &joins, &njoin, tok, desc, rev, &binds, &nb) < 0)
 			goto done;
 	}
-	bc_buf_printf(&sql, "SELECT r.id FROM runs r%s WHERE %s AND (%s) ORDER BY %s, r.id DESC",
+	bc_buf_printf(&sql, "SELECT r.id FROM runs r%s WHERE %s AND (%s) ORDER BY %s, r.id %s",
 		joins.data ? joins.data : "", q->include_deleted ? "1" : "r.deleted=0",
-		f->where ? f->where : "1", order.data);
+		f->where ? f->where : "1", order.data, rev ? "ASC" : "DESC");
 	if (q->limit > 0)
 		bc_buf_printf(&sql, " LIMIT %lld", (long long)q->limit);
 	/* placeholders in text order: the joins' keys, then the filter's values */
@@ -266,6 +345,20 @@ done:
 	return rc;
 }
 
+/* The field of a sort by one field (its direction in *desc), else NULL. */
+static const char *
+one_key(const char *sort, int *desc)
+{
+	if (strchr(sort, ','))
+		return NULL;
+	while (*sort == ' ')
+		sort++;
+	*desc = 0;
+	if (*sort == '-' || *sort == '+')
+		*desc = *sort++ == '-';
+	return sort;
+}
+
 /* A window under the time budget: 0, -1, or 1 when the budget ran out. */
 static int
 query_window(bc_project *p, const bc_run_query *q, const char *sort, const bc_filter_sql *f,
@@ -276,16 +369,10 @@ query_window(bc_project *p, const bc_run_query *q, const char *sort, const bc_fi
 	cf.where = cw;
 	int64_t deadline = thread_cpu_ms() + WINDOW_BUDGET_MS;
 	sqlite3_progress_handler(bc_project_db(p), 1000, over_budget, &deadline);
-	int rc = 1;
-	if (!strchr(sort, ',')) {
-		const char *tok = sort;
-		while (*tok == ' ')
-			tok++;
-		int desc = 0;
-		if (*tok == '-' || *tok == '+')
-			desc = *tok++ == '-';
+	int rc = 1, desc;
+	const char *tok = one_key(sort, &desc);
+	if (tok)
 		rc = window_by_key(p, q, &cf, tok, desc, out, cap);
-	}
 	if (rc == 1)
 		rc = query_generic(p, q, sort, &cf, out, cap);
 	if (rc < 0 && sqlite3_errcode(bc_project_db(p)) == SQLITE_INTERRUPT) {
@@ -321,8 +408,19 @@ bc_run_query_ids(bc_project *p, const bc_run_query *q, bc_run_list *out)
 			cap = 0;
 		}
 	}
+	int desc;
+	const char *tok = one_key(sort, &desc);
+	if (rc == 1 && q->limit <= 0 && !f.where && tok)
+		rc = window_by_key(p, q, &f, tok, desc, out, &cap);   /* the whole list, unfiltered */
 	if (rc == 1)
 		rc = query_generic(p, q, sort, &f, out, &cap);
+	if (rc == 0 && reversed(q))
+		for (size_t i = 0, j = out->count; i + 1 < j; i++, j--) {   /* back to list order */
+			char t[33];
+			memcpy(t, out->ids[i], 33);
+			memcpy(out->ids[i], out->ids[j - 1], 33);
+			memcpy(out->ids[j - 1], t, 33);
+		}
 	if (rc < 0) {
 		bc_run_list_clear(out);
 		out->filter_errpos = -1;

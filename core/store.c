@@ -114,6 +114,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;"
 	"ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE runs ADD COLUMN crash_reason TEXT;",
+	/* 8 -> 9: the first, min and max summaries indexed by metric like the
+	 * last one (metric_summary_key), so that the runs view reads a window of
+	 * runs sorted by any of them from an index walk, from either end */
+	"CREATE INDEX metric_summary_first ON metric_summary(key_id, first);"
+	"CREATE INDEX metric_summary_min ON metric_summary(key_id, min);"
+	"CREATE INDEX metric_summary_max ON metric_summary(key_id, max);",
 };
 
 int

@@ -3,10 +3,12 @@
  * The runs view's id list: the first window now (an index walk that stops
  * after the rows of a screen or two) with the count of every run, the full
  * list from a worker thread after the first paint, longer windows when a
- * key moves past the first one, and live refreshes that keep the cursor on
- * its run.
+ * key moves past the first one, a window read from the end for G (the rows
+ * between stay unread until the full list comes), and live refreshes that
+ * keep the cursor on its run.
  */
 #include "config.h"
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -70,36 +72,85 @@ bg_start(struct runs_priv *r)
 		bg->active = 1;
 }
 
-/* Install a list, keeping the cursor on run `keep` when it is in it, else
- * on line `line`. */
+/* Copy the ids of rows [from, to) of the current list into `out`. */
 static void
-install_list(struct view *v, bc_run_list *nl, const char *keep, long line, int reuse_cache)
+copy_rows(struct runs_priv *r, long from, long to, bc_run_list *out)
+{
+	memset(out, 0, sizeof *out);
+	if (to <= from)
+		return;
+	out->ids = malloc((size_t)(to - from) * sizeof *out->ids);
+	if (!out->ids)
+		return;
+	memcpy(out->ids, r->list.ids + from, (size_t)(to - from) * sizeof *out->ids);
+	out->count = (size_t)(to - from);
+}
+
+/*
+ * Install the rows read: `head` from the top and, when the count is known,
+ * `tail` (NULL or empty: none) at the end with a hole between (list.count is
+ * then the count of every run). Records loaded for the same run at the same
+ * row are kept when `reuse_cache`. The cursor stays on run `keep` when it is
+ * read, else on line `line`. Takes the ids of both lists.
+ */
+static void
+install_rows(struct view *v, bc_run_list *head, bc_run_list *tail, const char *keep, long line,
+	int reuse_cache)
 {
 	struct runs_priv *r = v->priv;
-	bc_run **cache = calloc(nl->count + 1, sizeof(bc_run *));
-	if (reuse_cache && r->cache) {
-		/* the first window is a prefix of the full list: keep loaded rows */
-		for (size_t i = 0; i < r->list.count && i < nl->count; i++)
-			if (r->cache[i] && !strcmp(r->list.ids[i], nl->ids[i])) {
+	bc_run_list nl = *head;
+	long h = (long)head->count, t = tail ? (long)tail->count : 0;
+	if (!r->partial || r->total < 0)
+		t = 0;
+	if (t > 0 && h + t >= r->total) {
+		r->partial = 0;   /* the two windows meet: the whole list */
+		t = r->total - h;
+	}
+	if (t > 0) {
+		/* rows [0, h) and the last t rows, the hole between left empty */
+		nl.count = (size_t)r->total;
+		nl.ids = calloc(nl.count + 1, sizeof *nl.ids);
+		if (nl.ids) {
+			memcpy(nl.ids, head->ids, (size_t)h * sizeof *nl.ids);
+			memcpy(nl.ids + nl.count - t, tail->ids + tail->count - t, (size_t)t * sizeof *nl.ids);
+		} else {
+			nl = *head;   /* out of memory: the first window only */
+			head->ids = NULL;
+			t = 0;
+			r->partial = r->total > h;
+		}
+		bc_run_list_clear(head);
+	}
+	memset(head, 0, sizeof *head);
+	if (tail)
+		bc_run_list_clear(tail);
+	bc_run **cache = calloc(nl.count + 1, sizeof(bc_run *));
+	size_t nloaded = 0;
+	struct runs_priv nr = { .list = nl, .partial = r->partial, .head = h, .tail = t };
+	if (reuse_cache && r->cache && cache) {
+		/* windows of the same list: keep the rows loaded for the same run */
+		for (long i = row_next(r, -1); i < (long)r->list.count; i = row_next(r, i))
+			if (r->cache[i] && row_known(&nr, i) && !strcmp(r->list.ids[i], nl.ids[i])) {
 				cache[i] = r->cache[i];
 				r->cache[i] = NULL;
+				nloaded++;
 			}
 	}
 	cache_clear(r);
 	bc_run_list_clear(&r->list);
-	r->list = *nl;
+	r->list = nl;
 	r->cache = cache;
-	r->nloaded = 0;
-	for (size_t i = 0; i < nl->count; i++)
-		r->nloaded += cache[i] != NULL;
-	v->lines = r->total >= 0 && r->partial ? r->total : (long)nl->count;
+	r->nloaded = nloaded;
+	r->head = r->partial ? h : (long)nl.count;
+	r->tail = r->partial ? t : 0;
+	v->lines = r->total >= 0 && r->partial ? r->total : (long)nl.count;
 	if (keep && keep[0]) {
 		long guess = line;
 		line = 0;
-		if (guess >= 0 && guess < (long)nl->count && !strcmp(r->list.ids[guess], keep))
+		if (row_known(r, guess) && !strcmp(r->list.ids[guess], keep))
 			line = guess;
 		else
-			for (long i = 0; i < (long)nl->count; i++)
+			for (long i = row_next(r, -1); i < (long)nl.count; i = row_next(r, i))
 				if (!strcmp(r->list.ids[i], keep)) {
 					line = i;
 					break;
@@ -123,13 +174,12 @@ bg_take(struct view *v)
 	if (bg->gen == r->gen && bg->rc == 0) {
 		char keep[33] = "";
 		long line = v->lineno;
-		if (v->lineno < (long)r->list.count)
+		if (row_known(r, v->lineno))
 			memcpy(keep, r->list.ids[v->lineno], 33);
 		r->partial = 0;
 		r->total = (long)bg->result.count;
-		install_list(v, &bg->result, keep, line, !r->fresh);
+		install_rows(v, &bg->result, NULL, keep, line, !r->fresh);
 		r->fresh = 0;
-		memset(&bg->result, 0, sizeof bg->result);
 		if (bg->short_len > 0) {
 			tui.short_len = bg->short_len;
 			r->short_exact = 1;
@@ -157,9 +207,10 @@ bg_collect(struct view *v)
 	return bg_take(v);
 }
 
-/* Read the first `n` rows again (pages are warm now: a few ms); 0 if done. */
+/* Read the first `n` rows again, or the last `n` (pages are warm now: a
+ * few ms), keeping the other window; 0 if done. */
 static int
-extend_window(struct view *v, long n)
+extend_window(struct view *v, long n, int from_end, const char *keep_id)
 {
 	struct runs_priv *r = v->priv;
 	bc_run_query q = BC_RUN_QUERY_INIT;
@@ -167,40 +218,90 @@ extend_window(struct view *v, long n)
 	q.sort = tui.opt.sort_s && *tui.opt.sort_s ? tui.opt.sort_s : NULL;
 	q.include_deleted = (int)tui.opt.show_deleted;
 	q.limit = n;
+	q.from_end = from_end;
 	bc_run_list nl = { 0 };
+	if (from_end && r->total < 0)
+		return -1;   /* the end of a list of unknown length */
 	if (bc_project_data_version(tui.p) != r->version || bc_run_query_ids(tui.p, &q, &nl) < 0 ||
-	    nl.count < r->list.count) {
+	    nl.count < (size_t)(from_end ? r->tail : r->head)) {
 		bc_run_list_clear(&nl);
 		return -1;
 	}
 	long line = v->lineno;
 	char keep[33] = "";
-	if (line < (long)r->list.count)
+	if (keep_id)
+		snprintf(keep, sizeof keep, "%s", keep_id);
+	else if (row_known(r, line))
 		memcpy(keep, r->list.ids[line], 33);
 	if (nl.count < (size_t)n) {
-		r->partial = 0;
+		r->partial = 0;   /* the whole list */
 		r->total = (long)nl.count;
+		install_rows(v, &nl, NULL, keep, line, 0);
+		return 0;
 	}
-	install_list(v, &nl, keep, line, 1);
+	bc_run_list other = { 0 };
+	if (from_end) {
+		copy_rows(r, 0, r->head, &other);
+		install_rows(v, &other, &nl, keep, line, 1);
+	} else {
+		copy_rows(r, (long)r->list.count - r->tail, (long)r->list.count, &other);
+		install_rows(v, &nl, &other, keep, line, 1);
+	}
 	return 0;
 }
 
-/* Rows up to `upto` are needed (a key moved past the first window): read a
- * longer window when that is near, else wait for the worker's full list. */
+/* Rows [from, to) are needed (a key moved past a window): read a longer
+ * window from the top or from the end when they are near it (G reads the
+ * last rows), else wait for the worker's full list. */
 void
-runs_wait_full(struct view *v, long upto)
+runs_need(struct view *v, long from, long to)
 {
 	struct runs_priv *r = v->priv;
-	if (r->partial && r->bg.active && __atomic_load_n(&r->bg.done, __ATOMIC_ACQUIRE))
+	if (from < 0)
+		from = 0;
+	if (r->total >= 0 && to > r->total)
+		to = r->total;
+	if (!r->partial || from >= to)
+		return;
+	long hole_hi = r->tail > 0 ? (long)r->list.count - r->tail : r->total >= 0 ? r->total : LONG_MAX;
+	if (to <= r->head || from >= hole_hi)
+		return;
+	if (r->bg.active && __atomic_load_n(&r->bg.done, __ATOMIC_ACQUIRE)) {
 		bg_take(v);
-	if (r->partial && upto >= 0 && upto < (long)r->list.count + 8L * v->height &&
-	    extend_window(v, upto + 2L * v->height) == 0)
+		if (!r->partial)
+			return;
+	}
+	long near = 8L * v->height;
+	if (from < r->head + near && extend_window(v, to + 2L * v->height, 0, NULL) == 0)
+		return;
+	if (r->total >= 0 && to > hole_hi - near &&
+	    extend_window(v, r->total - from + 2L * v->height, 1, NULL) == 0)
 		return;
 	for (int i = 0; i < 8 && r->partial; i++) {
 		if (!r->bg.active)
 			bg_start(r);
 		if (!r->bg.active)
-			return;   /* no thread: the first window is all there is */
+			return;   /* no thread: the windows are all there is */
+		bg_take(v);
+	}
+}
+
+/* Rows up to `upto` (-1: every row) are needed. */
+void
+runs_wait_full(struct view *v, long upto)
+{
+	struct runs_priv *r = v->priv;
+	if (upto >= 0) {
+		runs_need(v, 0, upto);
+		return;
+	}
+	if (r->partial && r->bg.active && __atomic_load_n(&r->bg.done, __ATOMIC_ACQUIRE))
+		bg_take(v);
+	for (int i = 0; i < 8 && r->partial; i++) {
+		if (!r->bg.active)
+			bg_start(r);
+		if (!r->bg.active)
+			return;
 		bg_take(v);
 	}
 }
@@ -214,7 +315,7 @@ short_len_guess(struct view *v)
 	int best = 7;
 	for (long i = v->offset; i < v->offset + v->height && i < (long)r->list.count; i++) {
 		char out[33];
-		if (bc_run_short_id(tui.p, r->list.ids[i], out) == 0 && (int)strlen(out) > best)
+		if (row_known(r, i) && bc_run_short_id(tui.p, r->list.ids[i], out) == 0 && (int)strlen(out) > best)
 			best = (int)strlen(out);
 	}
 	if (best > tui.short_len)
@@ -245,8 +346,12 @@ runs_query(struct view *v, int *errpos)
 {
 	struct runs_priv *r = v->priv;
 	char keep[33] = "";
-	if (r->list.count && v->lineno < (long)r->list.count)
+	if (row_known(r, v->lineno))
 		memcpy(keep, r->list.ids[v->lineno], 33);
+	/* a refresh with the cursor in the window read from the end: its
+	 * distance from the end (a new sort or filter starts at the top) */
+	long from_end = r->refreshing && r->partial && r->tail > 0 &&
+		v->lineno >= (long)r->list.count - r->tail ? (long)r->list.count - v->lineno : -1;
 	/* the window covers the cursor's screen when the cursor is near the top;
 	 * a cursor further down waits for the full list (below) */
 	long window = 2L * v->height > MIN_WINDOW ? 2L * v->height : MIN_WINDOW;
@@ -273,9 +378,15 @@ runs_query(struct view *v, int *errpos)
 	r->total = !r->partial ? (long)nl.count : q.filter ? -1 : count_all();
 	if (r->total >= 0 && r->total <= (long)nl.count)
 		r->partial = 0;
-	/* a cursor past the window keeps its line until the full list comes */
+	/* a cursor past the window keeps its line (rows near the end are read
+	 * from the end, others come with the full list) */
 	long line = v->lineno;
-	install_list(v, &nl, keep, line, 0);
+	install_rows(v, &nl, NULL, keep, line, 0);
+	if (from_end > 0 && r->partial && r->total >= 0) {
+		/* read the end again and find the cursor's run there */
+		view_goto(v, r->total - from_end);
+		extend_window(v, from_end + 2L * v->height, 1, keep);
+	}
 	r->bg_wanted = r->partial;   /* started after the next paint (runs_title) */
 	if (!r->short_exact) {
 		long all = r->total >= 0 && !q.filter ? r->total : count_all();
@@ -289,8 +400,8 @@ runs_query(struct view *v, int *errpos)
 			r->bg_wanted = 1;    /* the exact length, in the worker */
 		}
 	}
-	if (r->partial && v->lineno >= (long)r->list.count)
-		runs_wait_full(v, -1);
+	if (!row_known(r, v->lineno))
+		runs_need(v, v->offset, v->offset + v->height);
 	return 0;
 }
 
@@ -300,7 +411,9 @@ runs_refresh(struct view *v)
 	struct runs_priv *r = v->priv;
 	long window = 2L * v->height > MIN_WINDOW ? 2L * v->height : MIN_WINDOW;
 	if (r->partial || (long)r->list.count <= window) {
+		r->refreshing = 1;
 		runs_query(v, NULL);
+		r->refreshing = 0;
 		return;
 	}
 	/* the full list is shown: keep it until the new one is read */

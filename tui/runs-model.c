@@ -17,7 +17,7 @@ void
 cache_clear(struct runs_priv *r)
 {
 	if (r->cache)
-		for (size_t i = 0; i < r->list.count; i++)
+		for (long i = row_next(r, -1); i < (long)r->list.count; i = row_next(r, i))
 			bc_run_free(r->cache[i]);
 	free(r->cache);
 	r->cache = NULL;
@@ -38,7 +38,7 @@ cache_ensure(struct runs_priv *r, long from, long to)
 	long *idx = malloc((size_t)(to - from) * sizeof(long));
 	size_t n = 0;
 	for (long i = from; i < to; i++)
-		if (!r->cache[i]) {
+		if (!r->cache[i] && row_known(r, i)) {
 			memcpy(want[n], r->list.ids[i], 33);
 			idx[n++] = i;
 		}
@@ -67,7 +67,7 @@ cache_evict(struct runs_priv *r, struct view *v)
 	long keep_lo = v->offset - 2L * v->height, keep_hi = v->offset + 3L * v->height;
 	if (r->nloaded < (size_t)(6 * v->height + 600))
 		return;
-	for (long i = 0; i < (long)r->list.count; i++)
+	for (long i = row_next(r, -1); i < (long)r->list.count; i = row_next(r, i))
 		if (r->cache[i] && (i < keep_lo || i > keep_hi)) {
 			bc_run_free(r->cache[i]);
 			r->cache[i] = NULL;

@@ -33,12 +33,16 @@ struct runs_priv {
 	unsigned gen;            /* query generation: stale results are dropped */
 	int bg_pending;
 	int bg_wanted;
-	int partial;             /* list holds only the first window */
+	int partial;             /* list holds only windows of the full list */
 	long total;              /* runs in the full list, -1 while unknown */
+	long head, tail;         /* partial: ids of rows [0, head) and of the last
+	                          * `tail` rows are read; with a tail, list.count is
+	                          * total and the rows between have empty ids */
 	int short_exact;         /* tui.short_len is exact for `short_version` */
 	int64_t short_version;
 	int announce;            /* say "N runs match" when the count is known */
 	int fresh;               /* the worker's list replaces loaded records */
+	int refreshing;          /* runs_query re-reads the same list (live data) */
 	bc_run **cache;          /* list.count slots, loaded lazily */
 	size_t nloaded;
 	char (*marked)[33];
@@ -55,6 +59,25 @@ struct runs_priv {
 	int pending_change;
 	char title[512];
 };
+
+/* Whether the id of row i is read (a partial list has a hole). */
+static inline int
+row_known(const struct runs_priv *r, long i)
+{
+	if (i < 0 || i >= (long)r->list.count)
+		return 0;
+	return !r->partial || i < r->head || (r->tail > 0 && i >= (long)r->list.count - r->tail);
+}
+
+/* The next row after i whose id is read (skips the hole). */
+static inline long
+row_next(const struct runs_priv *r, long i)
+{
+	i++;
+	if (r->partial && r->tail > 0 && i >= r->head && i < (long)r->list.count - r->tail)
+		i = (long)r->list.count - r->tail;
+	return i;
+}
 
 /* Free every loaded record. */
 void cache_clear(struct runs_priv *r);
@@ -85,6 +108,9 @@ void runs_refresh(struct view *v);
 /* Rows up to `upto` (-1: all) are needed while the list is still loading:
  * read a longer window, or wait for the full list. */
 void runs_wait_full(struct view *v, long upto);
+/* Rows [from, to) are needed: read a longer window from the top or from the
+ * end when they are near it, else wait for the full list. */
+void runs_need(struct view *v, long from, long to);
 /* Re-run the query (first batch now, rest in the background); <0 + errpos on a filter error. */
 int runs_query(struct view *v, int *errpos);
 

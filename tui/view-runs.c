@@ -12,15 +12,14 @@
 #include <string.h>
 #include "tui.h"
 #include "runs.h"
-#include <sqlite3.h>
 
 
 static void
 runs_draw_header(struct view *v)
 {
 	struct runs_priv *r = v->priv;
-	if (r->partial && v->offset + v->height > (long)r->list.count)
-		runs_wait_full(v, v->offset + v->height);
+	if (r->partial)
+		runs_need(v, v->offset, v->offset + v->height);
 	/* widths come from the rows on screen: load them first */
 	cache_ensure(r, v->offset, v->offset + v->height);
 	fit_widths(r, v);
@@ -56,9 +55,9 @@ runs_draw_line(struct view *v, long lineno, int y, int selected)
 {
 	struct runs_priv *r = v->priv;
 	long page = v->height - v->header_rows;
-	if (lineno >= (long)r->list.count)
-		runs_wait_full(v, lineno);
-	if (lineno >= (long)r->list.count)
+	if (!row_known(r, lineno))
+		runs_need(v, lineno, lineno + 1);
+	if (!row_known(r, lineno))
 		return;
 	if (!r->cache[lineno])
 		cache_ensure(r, v->offset, v->offset + (page > 0 ? page : 1));
@@ -101,9 +100,11 @@ runs_open(struct view *v, const struct view_arg *arg)
 {
 	struct runs_priv *r = v->priv;
 	v->header_rows = 1;
-	/* windows sorted by a metric or param read pages all over the store:
-	 * keep more of them than SQLite's default 2 MB */
-	sqlite3_exec(bc_project_db(tui.p), "PRAGMA cache_size=-16384", NULL, NULL, NULL);
+	/* SQLite's default page cache (2 MB) on purpose: windows sorted by a
+	 * metric read pages all over the store, and a larger cache fills with
+	 * fresh memory, whose page faults cost more than reading the pages again
+	 * from the OS cache (a first sort on 100,000 runs took 90 ms with 16 MB,
+	 * 19 ms with 2 MB) */
 	int errpos = -1;
 	if (runs_query(v, &errpos) < 0) {
 		char err[512];
@@ -240,9 +241,9 @@ static const char *
 cur_id(struct view *v)
 {
 	struct runs_priv *r = v->priv;
-	if (v->lineno >= (long)r->list.count)
-		runs_wait_full(v, v->lineno);
-	return r->list.count && v->lineno < (long)r->list.count ? r->list.ids[v->lineno] : NULL;
+	if (!row_known(r, v->lineno))
+		runs_need(v, v->lineno, v->lineno + 1);
+	return row_known(r, v->lineno) ? r->list.ids[v->lineno] : NULL;
 }
 
 /* The run started just before `id` (any filter), or "" if none. */
@@ -477,9 +478,9 @@ static const char *
 runs_line_text(struct view *v, long lineno)
 {
 	struct runs_priv *r = v->priv;
-	if (lineno >= (long)r->list.count)
+	if (!row_known(r, lineno))
 		runs_wait_full(v, -1);
-	if (lineno >= (long)r->list.count)
+	if (!row_known(r, lineno))
 		return "";
 	cache_ensure(r, lineno, lineno + 1);
 	return r->cache[lineno] && r->cache[lineno]->name ? r->cache[lineno]->name : "";

@@ -175,9 +175,11 @@ typedef struct bc_run_query {
 	const char *sort;       /**< comma list of fields, `-` prefix = descending; NULL = -started */
 	int64_t limit;          /**< 0 = no limit */
 	int include_deleted;
+	/** with a limit: the last `limit` runs of the list (still in list order) */
+	int from_end;
 } bc_run_query;
-#define BC_RUN_QUERY_VERSION 1
-#define BC_RUN_QUERY_INIT { BC_RUN_QUERY_VERSION, NULL, NULL, 0, 0 }
+#define BC_RUN_QUERY_VERSION 2
+#define BC_RUN_QUERY_INIT { BC_RUN_QUERY_VERSION, NULL, NULL, 0, 0, 0 }
 
 /** A list of run ids matching a query, in order. */
 typedef struct bc_run_list {
