@@ -4,7 +4,9 @@
  * their pointers. Unchanged files are recognised by the stat cache and never
  * read. A directory's new files are hashed and copied on a pool of threads;
  * their temp objects are made durable with one syncfs() and then linked into
- * place, instead of one fsync per small file.
+ * place, instead of one fsync per small file. When many new files are small
+ * (below PACK_MAX_OBJ), they are appended to one pack instead (data-pack.c):
+ * no file per object at all, and one fsync for the whole pack.
  */
 #include "config.h"
 #include <errno.h>
@@ -32,9 +34,56 @@ struct add_ctx {
 	struct job *jobs;
 	char **full;         /* project-relative paths, parallel to jobs */
 	int sync_each;
+	pack_writer *pw;     /* small objects go here when many are new */
+	cache_view view;
 	int64_t hashed, bytes;
 	pthread_mutex_t mu;
 };
+
+/* A small file read whole, hashed, and appended to the pack (unless the
+ * cache has it): no temp file, no rename, no fsync of its own. */
+static int
+pack_job(struct add_ctx *a, struct job *j, int fd, struct stat *st)
+{
+	char buf[PACK_MAX_OBJ + 1];
+	size_t len = 0, want = (size_t)st->st_size + 1;   /* one more: growth shows */
+	int rc = 0;
+	while (len < want) {
+		size_t ask = want - len;
+		ssize_t n = read(fd, buf + len, ask);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = -errno;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if ((size_t)n < ask)
+			break;   /* a short read of a regular file: its end */
+	}
+	struct stat after;
+	if (rc == 0 && (fstat(fd, &after) < 0 || len != (size_t)st->st_size || !S_ISREG(after.st_mode) ||
+			after.st_size != st->st_size || after.st_ino != st->st_ino ||
+			after.st_mtim.tv_sec != st->st_mtim.tv_sec || after.st_mtim.tv_nsec != st->st_mtim.tv_nsec ||
+			after.st_ctim.tv_sec != st->st_ctim.tv_sec || after.st_ctim.tv_nsec != st->st_ctim.tv_nsec)) {
+		snprintf(j->err, sizeof j->err,
+			"cannot add %s: changed while being hashed: try again once nothing writes to it", j->rel);
+		return j->rc = BC_EINTERRUPTED;
+	}
+	if (rc == 0)
+		*st = after;
+	if (rc == 0)
+		rc = data_hash_buf(buf, len, j->hash);
+	if (rc == 0 && !cache_view_has(&a->view, j->hash))
+		rc = pack_writer_add(a->pw, j->hash, buf, len);
+	if (rc < 0) {
+		snprintf(j->err, sizeof j->err, "cannot add %s: %s%s", j->rel, strerror(-rc),
+			rc == -ENOSPC || rc == -EDQUOT ? " (disk full)" : "");
+		return j->rc = rc;
+	}
+	j->size = (int64_t)len;
+	return 0;
+}
 
 static int
 hash_job(size_t i, void *arg)
@@ -43,31 +92,59 @@ hash_job(size_t i, void *arg)
 	struct job *j = &a->jobs[i];
 	if (!j->need)
 		return 0;
+	int64_t t0 = data_now_ns();
 	char *path = bc_path_join(bc_project_root(a->p), j->rel);
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 	free(path);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	struct stat st = j->st;
+	int packed = fd >= 0 && a->pw && j->st.st_size < PACK_MAX_OBJ;
+	if (fd < 0 || (!packed && fstat(fd, &st) < 0)) {
 		snprintf(j->err, sizeof j->err, "cannot read %s: %s: fix its permissions", j->rel, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return j->rc = BC_ERROR;
 	}
-	int64_t t0 = data_now_ns();
 	char err[320] = "";
-	int rc = cache_insert_fd(a->p, fd, &st, a->sync_each, j->hash, &j->size,
-		a->sync_each ? NULL : &j->tmp, err, sizeof err);
-	close(fd);
-	if (rc) {
-		snprintf(j->err, sizeof j->err, "cannot add %s: %s", j->rel, err);
-		return j->rc = rc < 0 ? rc : BC_ERROR;
+	int rc;
+	if (packed) {
+		/* the lstat taken before the open is the "before" stat */
+		rc = pack_job(a, j, fd, &st);
+		close(fd);
+		if (rc)
+			return rc;
+	} else {
+		rc = cache_insert_fd(a->p, fd, &st, a->sync_each, j->hash, &j->size,
+			a->sync_each ? NULL : &j->tmp, err, sizeof err);
+		close(fd);
+		if (rc) {
+			snprintf(j->err, sizeof j->err, "cannot add %s: %s", j->rel, err);
+			return j->rc = rc < 0 ? rc : BC_ERROR;
+		}
 	}
 	j->st = st;
 	data_stat_put(a->sc, j->rel, &st, j->hash, t0);
-	pthread_mutex_lock(&a->mu);
-	a->hashed++;
-	a->bytes += j->size;
-	pthread_mutex_unlock(&a->mu);
+	__atomic_add_fetch(&a->hashed, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&a->bytes, j->size, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* lstat one file and ask the stat cache (and the object store) whether it
+ * must be read. Runs on every core: a syscall costs microseconds on a VM. */
+static int
+stat_job(size_t i, void *arg)
+{
+	struct add_ctx *a = arg;
+	struct job *j = &a->jobs[i];
+	char *path = bc_path_join(bc_project_root(a->p), j->rel);
+	if (!path || lstat(path, &j->st) < 0) {
+		snprintf(j->err, sizeof j->err, "cannot stat %s: %s", j->rel, strerror(errno));
+		free(path);
+		return j->rc = BC_ERROR;
+	}
+	free(path);
+	j->size = j->st.st_size;
+	j->need = !(data_stat_lookup(a->sc, j->rel, &j->st, j->hash) &&
+		(a->view.p ? cache_view_has(&a->view, j->hash) : cache_has(a->p, j->hash, NULL)));
 	return 0;
 }
 
@@ -75,28 +152,39 @@ hash_job(size_t i, void *arg)
 static int
 run_jobs(struct add_ctx *a, size_t n, const bc_data_options *opts)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct job *j = &a->jobs[i];
-		char *path = bc_path_join(bc_project_root(a->p), j->rel);
-		if (!path || lstat(path, &j->st) < 0) {
-			int e = errno;
-			free(path);
-			return bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "cannot stat %s: %s", j->rel, strerror(e));
-		}
-		free(path);
-		j->size = j->st.st_size;
-		j->need = !(data_stat_lookup(a->sc, j->rel, &j->st, j->hash) && cache_has(a->p, j->hash, NULL));
-	}
-	size_t need = 0;
+	int threads = data_threads(opts ? opts->threads : 0);
+	data_parallel(n, n > 4096 ? threads : 1, stat_job, a);
 	for (size_t i = 0; i < n; i++)
+		if (a->jobs[i].rc)
+			return bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "%s", a->jobs[i].err);
+	size_t need = 0, small = 0;
+	for (size_t i = 0; i < n; i++) {
 		need += a->jobs[i].need;
+		small += a->jobs[i].need && a->jobs[i].st.st_size < PACK_MAX_OBJ;
+	}
 	a->sync_each = need <= 1;
-	data_parallel(n, need > 1 ? data_threads(opts ? opts->threads : 0) : 1, hash_job, a);
+	const char *env = getenv("BANCADA_PACK_MIN");
+	size_t pack_min = env && atoi(env) > 0 ? (size_t)atoi(env) : 64;
+	char perr[384] = "";
 	int rc = 0;
+	if (small >= pack_min && small >= 2 && pack_writer_open(a->p, &a->pw, perr, sizeof perr) < 0)
+		return bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "%s", perr);
+	data_parallel(n, need > 1 ? threads : 1, hash_job, a);
 	for (size_t i = 0; i < n && !rc; i++)
 		if (a->jobs[i].rc)
 			rc = bc_error_set(a->p, BC_ERR_OS, a->jobs[i].rc, "%s", a->jobs[i].err);
-	if (!a->sync_each && !rc) {
+	if (a->pw) {
+		/* the pack first: synced, then its index published */
+		if (!rc && pack_writer_commit(a->pw, perr, sizeof perr) < 0)
+			rc = bc_error_set(a->p, BC_ERR_OS, BC_ERROR, "%s", perr);
+		else if (rc)
+			pack_writer_abort(a->pw);
+		a->pw = NULL;
+	}
+	size_t temps = 0;
+	for (size_t i = 0; i < n; i++)
+		temps += a->jobs[i].tmp != NULL;
+	if (!a->sync_each && !rc && temps) {
 		/* one flush for every temp object, then link them into place */
 		char *cd = cache_dir(a->p);
 		int cfd = cd ? open(cd, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -177,7 +265,13 @@ add_one(struct add_ctx *a, const char *rel, const bc_data_options *opts, data_pt
 	}
 	if (!rc) {
 		a->jobs = jobs;
+		if (n > 1) {
+			cache_view_init(p, &a->view);
+			cache_view_load(&a->view);   /* before the workers: read-only after */
+		}
 		rc = run_jobs(a, n, opts);
+		cache_view_free(&a->view);
+		memset(&a->view, 0, sizeof a->view);
 		a->jobs = NULL;
 	}
 	data_manifest m = { 0 };

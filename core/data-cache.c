@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -37,13 +38,15 @@ cache_obj_path(bc_project *p, const char *hex)
 int
 cache_has(bc_project *p, const char *hex, int64_t *size)
 {
+	if (pack_find(p, hex, 0, size))
+		return 1;
 	char *path = cache_obj_path(p, hex);
 	struct stat st;
 	int rc = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (rc && size)
 		*size = st.st_size;
 	free(path);
-	return rc;
+	return rc || pack_find(p, hex, 1, size);
 }
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
@@ -250,8 +253,10 @@ int
 cache_read_obj(bc_project *p, const char *hex, char **out, size_t *len)
 {
 	char *path = cache_obj_path(p, hex);
-	int rc = path ? bc_read_file(path, out, len) : -ENOMEM;
+	int rc = path ? data_read_whole(path, out, len) : -ENOMEM;
 	free(path);
+	if (rc == -ENOENT && (rc = pack_read(p, hex, out, len)) == BC_ENOTFOUND)
+		rc = -ENOENT;
 	if (rc == -ENOENT)
 		return bc_error_set(p, BC_ERR_INPUT, BC_ENOTFOUND,
 			"object %.12s is not in the cache: run `bancada data pull`", hex);
@@ -269,15 +274,42 @@ cache_read_obj(bc_project *p, const char *hex, char **out, size_t *len)
 	return 0;
 }
 
+/* Re-hash a packed object: 0 ok, 1 corrupt, BC_ENOTFOUND. */
+static int
+verify_packed(bc_project *p, const char *hex, char *why, size_t whysz)
+{
+	char *buf = NULL, got[BC_DATA_HEX];
+	size_t len = 0;
+	int rc = pack_read(p, hex, &buf, &len);
+	if (rc == BC_ENOTFOUND) {
+		snprintf(why, whysz, "cannot open: %s", strerror(ENOENT));
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(why, whysz, "read error in its pack: %s", strerror(-rc));
+		return 1;
+	}
+	data_hash_buf(buf, len, got);
+	free(buf);
+	if (strcmp(got, hex) != 0) {
+		snprintf(why, whysz, "content hashes to %.12s (packed)", got);
+		return 1;
+	}
+	return 0;
+}
+
 int
 cache_verify(bc_project *p, const char *hex, char *why, size_t whysz)
 {
+	/* loose first, as cache_quarantine moves the loose copy first */
 	char *path = cache_obj_path(p, hex);
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 	free(path);
+	if (fd < 0 && errno == ENOENT)
+		return verify_packed(p, hex, why, whysz);
 	if (fd < 0) {
 		snprintf(why, whysz, "cannot open: %s", strerror(errno));
-		return errno == ENOENT ? BC_ENOTFOUND : 1;
+		return 1;
 	}
 	char got[BC_DATA_HEX];
 	int64_t size;
@@ -295,6 +327,40 @@ cache_verify(bc_project *p, const char *hex, char *why, size_t whysz)
 }
 
 int
+cache_open_obj(bc_project *p, const char *hex)
+{
+	char *path = cache_obj_path(p, hex);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	free(path);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	char *buf = NULL;
+	size_t len = 0;
+	if (pack_read(p, hex, &buf, &len) != 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* a packed object is read through an anonymous file holding its bytes */
+	fd = memfd_create("bancada-obj", MFD_CLOEXEC);
+	int e = 0;
+	for (size_t done = 0; fd >= 0 && done < len && !e;) {
+		ssize_t n = write(fd, buf + done, len - done);
+		if (n < 0 && errno != EINTR)
+			e = errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	free(buf);
+	if (fd >= 0 && (e || lseek(fd, 0, SEEK_SET) < 0)) {
+		e = e ? e : errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
 cache_quarantine(bc_project *p, const char *hex)
 {
 	char *q = bc_sprintf("%s/cache/quarantine", bc_project_dir(p));
@@ -305,6 +371,8 @@ cache_quarantine(bc_project *p, const char *hex)
 		bc_mkdir_p(q, 0755);
 		rc = rename(src, dst) < 0 ? -errno : 0;
 	}
+	if (rc == -ENOENT)
+		rc = pack_quarantine(p, hex);
 	free(q);
 	free(dst);
 	free(src);
@@ -388,17 +456,63 @@ data_tmp_name(const char *name, char *buf, size_t size)
 	snprintf(buf, size, ".%.200s" DATA_TMP_SUFFIX, name);
 }
 
+/* Write a packed object out (always a copy: a pack cannot be linked):
+ * 0, 1 corrupt (quarantined), BC_ENOTFOUND not packed, <0 error. */
+static int
+put_out_packed(bc_project *p, const char *hex, int dirfd, const char *name, const char *tmp,
+	int defer, char *err, size_t errsz)
+{
+	char *buf = NULL, got[BC_DATA_HEX];
+	size_t len = 0;
+	int rc = pack_read(p, hex, &buf, &len);
+	if (rc)
+		return rc;
+	data_hash_buf(buf, len, got);
+	if (strcmp(got, hex)) {
+		free(buf);
+		cache_quarantine(p, hex);
+		snprintf(err, errsz, "cache object %.12s is corrupt (moved to quarantine): pull it again or re-add the data", hex);
+		return 1;
+	}
+	int out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	rc = out < 0 ? -errno : 0;
+	for (size_t done = 0; !rc && done < len;) {
+		ssize_t n = write(out, buf + done, len - done);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	free(buf);
+	if (!rc && !defer && fsync(out) < 0)
+		rc = -errno;
+	if (out >= 0 && close(out) < 0 && !rc)
+		rc = -errno;
+	if (!rc && !defer && renameat(dirfd, tmp, dirfd, name) < 0)
+		rc = -errno;
+	if (rc) {
+		if (out >= 0)
+			unlinkat(dirfd, tmp, 0);
+		snprintf(err, errsz, "cannot write: %s%s", strerror(-rc), rc == -ENOSPC ? " (disk full)" : "");
+	}
+	return rc;
+}
+
 int
 cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int mode,
 	int defer, char *err, size_t errsz)
 {
-	char *obj = cache_obj_path(p, hex);
 	char tmp[512];
 	data_tmp_name(name, tmp, sizeof tmp);
 	int rc = 0, corrupt = 0;
+	unlinkat(dirfd, tmp, 0);
+	if (pack_find(p, hex, 0, NULL) &&
+			(rc = put_out_packed(p, hex, dirfd, name, tmp, defer, err, errsz)) != BC_ENOTFOUND)
+		return rc;
+	rc = 0;
+	char *obj = cache_obj_path(p, hex);
 	if (!obj)
 		return -ENOMEM;
-	unlinkat(dirfd, tmp, 0);
 	if (mode == BC_DATA_LINK_HARDLINK || mode == BC_DATA_LINK_SYMLINK) {
 		char why[128];
 		int v = cache_verify(p, hex, why, sizeof why);

@@ -6,7 +6,9 @@
  * pointer in any commit reachable from a branch, tag or HEAD; a pointer in
  * the workspace; a run (run_io, run_data); a bundle (hashes passed in).
  * Directory manifests keep their members. fsck re-hashes every object on
- * all cores and moves the corrupt ones to `cache/quarantine/`.
+ * all cores and moves the corrupt ones to `cache/quarantine/`. Packed
+ * objects (data-pack.c) are listed from the pack indexes: gc rewrites packs
+ * without the dead ones, fsck drops a corrupt one from its index.
  */
 #include "config.h"
 #include <dirent.h>
@@ -80,7 +82,26 @@ struct gc {
 	bc_data_gc_report *r;
 	void (*each)(const char *, int64_t, void *);
 	void *payload;
+	data_hexset drop;    /* packed objects to drop */
 };
+
+/* A packed object: kept, or listed for pack_drop (packs are rewritten
+ * without it once every object was looked at). */
+static int
+gc_packed(const char *hex, int64_t size, void *arg)
+{
+	struct gc *g = arg;
+	if (data_hexset_has(&g->k->set, hex)) {
+		g->r->kept_objects++;
+		g->r->kept_bytes += size;
+		return 0;
+	}
+	g->r->freed_objects++;
+	g->r->freed_bytes += size;
+	if (g->each)
+		g->each(hex, size, g->payload);
+	return data_hexset_add(&g->drop, hex);
+}
 
 static int
 gc_one(const char *hex, const char *path, int64_t size, void *arg)
@@ -150,13 +171,20 @@ expand_manifests(bc_project *p, struct keep *k)
 	for (size_t i = 0; i < n; i++) {
 		char hex[BC_DATA_HEX], head[19];
 		memcpy(hex, k->set.v[i], BC_DATA_HEX);
-		char *path = cache_obj_path(p, hex);
+		char *path = cache_obj_path(p, hex), *buf = NULL;
+		size_t blen = 0;
 		int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 		free(path);
-		if (fd < 0)
-			continue;
-		ssize_t got = read(fd, head, sizeof head);
-		close(fd);
+		ssize_t got = -1;
+		if (fd >= 0) {
+			got = read(fd, head, sizeof head);
+			close(fd);
+		} else if (pack_find(p, hex, 0, NULL) && pack_read(p, hex, &buf, &blen) == 0) {
+			got = blen >= sizeof head ? (ssize_t)sizeof head : -1;
+			if (got > 0)
+				memcpy(head, buf, sizeof head);
+			free(buf);
+		}
 		if (got != (ssize_t)sizeof head || memcmp(head, "bancada-manifest/1\n", sizeof head))
 			continue;
 		data_manifest m;
@@ -233,9 +261,15 @@ bc_data_gc(bc_project *p, const bc_data_options *opts, const char *const *keep, 
 	}
 	data_hexset_has(&k.set, "");
 	expand_manifests(p, &k);
-	struct gc g = { p, &k, opts && opts->dry_run, &r, each, payload };
+	struct gc g = { p, &k, opts && opts->dry_run, &r, each, payload, { 0 } };
 	rc = each_object(p, gc_one, &g);
-	r.temps_removed = remove_temps(p, g.dry);
+	if (rc == 0)
+		rc = pack_each(p, gc_packed, &g);
+	if (rc == 0 && !g.dry && g.drop.n && (rc = pack_drop(p, &g.drop, 1, NULL)) < 0)
+		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot rewrite the packs in %s/cache/packs: %s",
+			bc_project_dir(p), strerror(-rc));
+	data_hexset_free(&g.drop);
+	r.temps_removed = remove_temps(p, g.dry) + pack_remove_orphans(p, g.dry);
 done:
 	if (out)
 		*out = r;
@@ -243,6 +277,167 @@ done:
 	data_hexset_free(&k.dirs);
 	cache_unlock(lock);
 	return rc;
+}
+
+/* ---- packs: dropping objects, removing leftovers ---- */
+
+/* Names ("pack-ID") of every indexed pack. */
+static char **
+list_packs(const char *dir, size_t *n)
+{
+	DIR *dh = opendir(dir);
+	char **v = NULL;
+	size_t cap = 0;
+	struct dirent *de;
+	*n = 0;
+	while (dh && (de = readdir(dh))) {
+		size_t l = strlen(de->d_name);
+		if (l < 10 || strncmp(de->d_name, "pack-", 5) || strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nv = realloc(v, cap * sizeof *nv);
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[(*n)++] = bc_strndup(de->d_name, l - 4);
+	}
+	if (dh)
+		closedir(dh);
+	return v;
+}
+
+/* Copy the records `keep` of pack `name` into a new pack (then indexed). */
+static int
+rewrite_pack(bc_project *p, const char *dir, const char *name, struct pack_ent *keep, size_t n)
+{
+	char *path = bc_sprintf("%s/%s.pack", dir, name), err[256];
+	int in = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	free(path);
+	if (in < 0)
+		return -errno;
+	pack_writer *w = NULL;
+	int rc = pack_writer_open(p, &w, err, sizeof err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char hex[BC_DATA_HEX], *buf = malloc(keep[i].len ? keep[i].len : 1);
+		data_hex(keep[i].md, hex);
+		ssize_t got = buf ? pread(in, buf, keep[i].len, (off_t)keep[i].off) : -1;
+		rc = got != (ssize_t)keep[i].len ? -EIO : pack_writer_add(w, hex, buf, keep[i].len);
+		free(buf);
+	}
+	close(in);
+	if (rc == 0)
+		return pack_writer_commit(w, err, sizeof err);
+	pack_writer_abort(w);
+	return rc;
+}
+
+int
+pack_drop(bc_project *p, data_hexset *drop, int rewrite, int64_t *freed)
+{
+	/* one at a time in this process (checkout workers may quarantine) */
+	static pthread_mutex_t drop_mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&drop_mu);
+	char *dir = bc_sprintf("%s/cache/packs", bc_project_dir(p));
+	size_t np = 0;
+	char **names = dir ? list_packs(dir, &np) : NULL;
+	int rc = dir ? 0 : -ENOMEM;
+	for (size_t i = 0; i < np && rc == 0; i++) {
+		struct pack_ent *v = NULL;
+		size_t n = 0, cap = 0, k = 0;
+		int64_t bytes = 0;
+		char *idx = bc_sprintf("%s/%s.idx", dir, names[i]);
+		char *pack = bc_sprintf("%s/%s.pack", dir, names[i]);
+		if (idx && pack && pack_idx_read(idx, 0, &v, &n, &cap) == 0) {
+			for (size_t j = 0; j < n; j++) {
+				char hex[BC_DATA_HEX];
+				data_hex(v[j].md, hex);
+				if (data_hexset_has(drop, hex))
+					bytes += (int64_t)v[j].len;
+				else
+					v[k++] = v[j];
+			}
+			if (k == n)
+				;   /* nothing to drop here */
+			else if (k == 0 || rewrite)
+				rc = k ? rewrite_pack(p, dir, names[i], v, k) : 0;
+			else
+				rc = pack_idx_write(dir, names[i], v, k);
+			if (rc == 0 && k < n && (k == 0 || rewrite)) {
+				unlink(idx);   /* the index first: never an index without its pack */
+				unlink(pack);
+			}
+			if (rc == 0 && freed)
+				*freed += bytes;
+		}
+		free(v);
+		free(idx);
+		free(pack);
+	}
+	for (size_t i = 0; i < np; i++)
+		free(names[i]);
+	free(names);
+	if (dir)
+		bc_fsync_dir(dir);
+	free(dir);
+	pack_invalidate();
+	pthread_mutex_unlock(&drop_mu);
+	return rc;
+}
+
+int
+pack_quarantine(bc_project *p, const char *hex)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = pack_read(p, hex, &buf, &len);
+	if (rc)
+		return rc == BC_ENOTFOUND ? -ENOENT : rc;
+	char *q = bc_sprintf("%s/cache/quarantine", bc_project_dir(p));
+	char *dst = bc_sprintf("%s/%s.%lld", q ? q : "", hex, (long long)(data_now_ns() / 1000000000LL));
+	if (q && dst) {
+		bc_mkdir_p(q, 0755);
+		bc_write_file_atomic(dst, buf, len, 0444);
+	}
+	free(q);
+	free(dst);
+	free(buf);
+	data_hexset one = { 0 };
+	rc = data_hexset_add(&one, hex);
+	if (rc == 0)
+		rc = pack_drop(p, &one, 0, NULL);
+	data_hexset_free(&one);
+	return rc;
+}
+
+int64_t
+pack_remove_orphans(bc_project *p, int dry)
+{
+	char *dir = bc_sprintf("%s/cache/packs", bc_project_dir(p));
+	DIR *dh = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	int64_t n = 0;
+	while (dh && (de = readdir(dh))) {
+		size_t l = strlen(de->d_name);
+		int orphan = 0;
+		if (l > 4 && !strcmp(de->d_name + l - 4, ".tmp")) {
+			orphan = 1;
+		} else if (l > 5 && !strcmp(de->d_name + l - 5, ".pack")) {
+			char *idx = bc_sprintf("%s/%.*s.idx", dir, (int)(l - 5), de->d_name);
+			orphan = idx && access(idx, F_OK) < 0 && errno == ENOENT;
+			free(idx);
+		}
+		if (!orphan)
+			continue;
+		n++;
+		if (!dry)
+			unlinkat(dirfd(dh), de->d_name, 0);
+	}
+	if (dh)
+		closedir(dh);
+	free(dir);
+	return n;
 }
 
 /* ---- fsck ---- */
@@ -282,6 +477,12 @@ fsck_collect(const char *hex, const char *path, int64_t size, void *arg)
 }
 
 static int
+fsck_collect_packed(const char *hex, int64_t size, void *arg)
+{
+	return fsck_collect(hex, NULL, size, arg);
+}
+
+static int
 fsck_one(size_t i, void *arg)
 {
 	struct fsck *f = arg;
@@ -306,6 +507,8 @@ bc_data_fsck(bc_project *p, const bc_data_options *opts,
 		return rc;
 	pthread_mutex_init(&f.mu, NULL);
 	rc = each_object(p, fsck_collect, &f);
+	if (rc == 0)
+		rc = pack_each(p, fsck_collect_packed, &f);
 	if (rc == 0)
 		data_parallel(f.n, data_threads(opts ? opts->threads : 0), fsck_one, &f);
 	int nbad = 0;

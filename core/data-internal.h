@@ -38,6 +38,9 @@ int cache_finalize(bc_project *p, const char *tmp, const char *hex, int sync_dir
 	char *err, size_t errsz);
 int cache_insert_buf(bc_project *p, const void *data, size_t len, char hex[BC_DATA_HEX]);
 int cache_read_obj(bc_project *p, const char *hex, char **out, size_t *len);
+/* An fd reading object hex from its start (loose file, or a packed object's
+ * bytes in an anonymous file); -1 with errno (ENOENT: not in the cache). */
+int cache_open_obj(bc_project *p, const char *hex);
 /* Re-hash an object: 0 ok, 1 corrupt (why set), <0 error. */
 int cache_verify(bc_project *p, const char *hex, char *why, size_t whysz);
 int cache_quarantine(bc_project *p, const char *hex);
@@ -107,6 +110,9 @@ int64_t data_now_ns(void);
  * 1 when read. 0 ok, BC_ENOTFOUND missing, <0 error (message set). */
 int data_file_hash(bc_project *p, data_stat *sc, const char *rel, struct stat *st,
 	char hex[BC_DATA_HEX], int *hashed);
+/* The same with the lstat already taken (`st`, or its errno when non-zero). */
+int data_file_hash_st(bc_project *p, data_stat *sc, const char *rel, struct stat *st,
+	int lstat_errno, char hex[BC_DATA_HEX], int *hashed);
 
 /* ---- workspace (data-ws.c) ---- */
 /* Turn a user path (relative to cwd) into a clean project-relative path;
@@ -153,5 +159,59 @@ typedef struct data_hexset {
 int data_hexset_add(data_hexset *s, const char *hex);
 int data_hexset_has(data_hexset *s, const char *hex);
 void data_hexset_free(data_hexset *s);
+
+/* ---- packs of small objects (data-pack.c) ---- */
+/* Objects below this size may be packed; a directory add packs when it
+ * stores at least BANCADA_PACK_MIN (default 64) new objects. */
+#define PACK_MAX_OBJ (64 * 1024)
+/* Is hex packed? `check`: first reload the index table if the packs
+ * directory changed since it was loaded. */
+int pack_find(bc_project *p, const char *hex, int check, int64_t *size);
+/* The packed bytes of hex, unverified (malloc'd): 0, BC_ENOTFOUND, <0. */
+int pack_read(bc_project *p, const char *hex, char **out, size_t *len);
+void pack_invalidate(void);
+typedef struct pack_writer pack_writer;
+int pack_writer_open(bc_project *p, pack_writer **out, char *err, size_t errsz);
+/* Append one object (thread-safe; records are written with pwrite). */
+int pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len);
+/* fsync the pack, then publish its index (temp, fsync, rename); frees w. */
+int pack_writer_commit(pack_writer *w, char *err, size_t errsz);
+void pack_writer_abort(pack_writer *w);
+/* Every packed object once: fn(hex, size). */
+int pack_each(bc_project *p, int (*fn)(const char *hex, int64_t size, void *arg), void *arg);
+/* Drop the objects in `drop` from every index; with `rewrite`, rewrite
+ * packs without their records (else only indexes). Adds dropped bytes. */
+int pack_drop(bc_project *p, data_hexset *drop, int rewrite, int64_t *freed);
+/* Copy a packed object to cache/quarantine/ and drop it from its index. */
+int pack_quarantine(bc_project *p, const char *hex);
+/* Remove packs left without an index (a killed add) and temp indexes;
+ * only under the exclusive cache lock. Returns how many. */
+int64_t pack_remove_orphans(bc_project *p, int dry);
+/* An index file's entries (data-pack.c); the maintenance above (data-gc.c)
+ * rewrites them. */
+struct pack_ent {
+	unsigned char md[32];
+	uint32_t pack;
+	uint64_t off, len;
+};
+/* Read and check one index file, appending to *v (each with `pack`). */
+int pack_idx_read(const char *path, uint32_t pack, struct pack_ent **v, size_t *n, size_t *cap);
+/* Write the sorted entries v[0..n) as dir/NAME.idx (temp, fsync, rename). */
+int pack_idx_write(const char *dir, const char *name, struct pack_ent *v, size_t n);
+
+/* A whole file in one allocation sized by fstat, NUL-terminated (data-pack.c). */
+int data_read_whole(const char *path, char **out, size_t *len);
+
+/* ---- presence of many objects without a stat each (data-cache.c) ---- */
+typedef struct cache_view {
+	bc_project *p;
+	data_hexset loose;   /* one readdir per fan-out directory, on first need */
+	int loaded;
+} cache_view;
+void cache_view_init(bc_project *p, cache_view *v);
+/* Load the loose set now (then cache_view_has is safe from threads). */
+void cache_view_load(cache_view *v);
+int cache_view_has(cache_view *v, const char *hex);
+void cache_view_free(cache_view *v);
 
 #endif

@@ -8,6 +8,7 @@
  * changed within the same timestamp tick) and is re-hashed once, as git does.
  */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,14 +21,17 @@
 
 struct sentry {
 	char *path;
+	uint64_t h;          /* hash of path */
 	int64_t dev, ino, size, mtime_ns, ctime_ns, recorded_ns;
 	char hash[BC_DATA_HEX];
 	int dirty;
 };
 
 struct data_stat {
-	struct sentry *v;
-	size_t cap, n;
+	struct sentry *v;    /* dense: entries in load/insert order */
+	size_t n, vcap;
+	uint32_t *tab;       /* open addressing: index into v, plus one */
+	size_t cap;          /* a power of two */
 	pthread_mutex_t mu;
 };
 
@@ -45,52 +49,93 @@ fnv(const char *s)
 	uint64_t h = 1469598103934665603ULL;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	/* FNV's low bits mix poorly (paths differ at their end): finish them */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
-static struct sentry *
-slot(data_stat *sc, const char *path)
+static uint32_t *
+find(data_stat *sc, const char *path, uint64_t h)
 {
-	size_t i = (size_t)fnv(path) & (sc->cap - 1);
-	while (sc->v[i].path && strcmp(sc->v[i].path, path) != 0)
+	size_t i = (size_t)h & (sc->cap - 1);
+	while (sc->tab[i]) {
+		const struct sentry *e = &sc->v[sc->tab[i] - 1];
+		if (e->h == h && !strcmp(e->path, path))
+			break;
 		i = (i + 1) & (sc->cap - 1);
-	return &sc->v[i];
-}
-
-static int grow_to(data_stat *sc, size_t ncap);
-
-static int
-grow(data_stat *sc)
-{
-	if (sc->cap && (sc->n + 1) * 4 < sc->cap * 3)
-		return 0;
-	return grow_to(sc, sc->cap ? sc->cap * 2 : 1024);
-}
-
-/* Rehash into ncap slots (a power of two). */
-static int
-grow_to(data_stat *sc, size_t ncap)
-{
-	struct sentry *old = sc->v;
-	size_t ocap = sc->cap;
-	sc->v = calloc(ncap, sizeof *sc->v);
-	if (!sc->v) {
-		sc->v = old;
-		return -ENOMEM;
 	}
-	sc->cap = ncap;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].path)
-			*slot(sc, old[i].path) = old[i];
-	free(old);
+	return &sc->tab[i];
+}
+
+/* Make room for `want` entries (a 4-byte slot table, rebuilt when it would
+ * be 3/4 full; entries stay dense, so a big cache touches little memory). */
+static int
+reserve(data_stat *sc, size_t want)
+{
+	if (want > sc->vcap) {
+		size_t nc = sc->vcap ? sc->vcap : 1024;
+		while (nc < want)
+			nc *= 2;
+		struct sentry *nv = realloc(sc->v, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		sc->v = nv;
+		sc->vcap = nc;
+	}
+	if (sc->cap && want * 4 < sc->cap * 3)
+		return 0;
+	size_t nc = sc->cap ? sc->cap : 1024;
+	while (want * 4 >= nc * 3)
+		nc *= 2;
+	uint32_t *nt = calloc(nc, sizeof *nt);
+	if (!nt)
+		return -ENOMEM;
+	free(sc->tab);
+	sc->tab = nt;
+	sc->cap = nc;
+	for (size_t i = 0; i < sc->n; i++) {
+		size_t k = (size_t)sc->v[i].h & (nc - 1);
+		while (nt[k])
+			k = (k + 1) & (nc - 1);
+		nt[k] = (uint32_t)i + 1;
+	}
 	return 0;
+}
+
+static struct sentry *
+lookup(data_stat *sc, const char *path)
+{
+	uint32_t *t = find(sc, path, fnv(path));
+	return *t ? &sc->v[*t - 1] : NULL;
+}
+
+/* The entry of path, added when missing; NULL when out of memory. */
+static struct sentry *
+insert(data_stat *sc, const char *path)
+{
+	uint64_t h = fnv(path);
+	uint32_t *t = find(sc, path, h);
+	if (*t)
+		return &sc->v[*t - 1];
+	if (reserve(sc, sc->n + 1) < 0)
+		return NULL;
+	t = find(sc, path, h);   /* the table may have been rebuilt */
+	struct sentry *e = &sc->v[sc->n];
+	memset(e, 0, sizeof *e);
+	if (!(e->path = bc_strdup(path)))
+		return NULL;
+	e->h = h;
+	*t = (uint32_t)++sc->n;
+	return e;
 }
 
 int
 data_stat_load(bc_project *p, data_stat **out)
 {
 	data_stat *sc = calloc(1, sizeof *sc);
-	if (!sc || grow(sc) < 0) {
+	if (!sc || reserve(sc, 1) < 0) {
 		free(sc);
 		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
 	}
@@ -101,9 +146,8 @@ data_stat_load(bc_project *p, data_stat **out)
 	if (bc_prepare(p, &st, "SELECT count(*) FROM data_stat") == 0) {
 		int64_t rows = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_finalize(st);
-		while ((int64_t)sc->cap * 3 < rows * 4 + 4)
-			if (grow_to(sc, sc->cap * 2) < 0)
-				break;
+		if (rows > 0 && reserve(sc, (size_t)rows + 1) < 0)
+			bc_error_clear(p);
 	} else {
 		bc_error_clear(p);
 	}
@@ -114,13 +158,9 @@ data_stat_load(bc_project *p, data_stat **out)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
 		const char *hash = (const char *)sqlite3_column_text(st, 6);
-		if (!path || !hash || grow(sc) < 0)
+		struct sentry *e = path && hash ? insert(sc, path) : NULL;
+		if (!e)
 			continue;
-		struct sentry *e = slot(sc, path);
-		if (!e->path) {
-			e->path = bc_strdup(path);
-			sc->n++;
-		}
 		e->dev = sqlite3_column_int64(st, 1);
 		e->ino = sqlite3_column_int64(st, 2);
 		e->size = sqlite3_column_int64(st, 3);
@@ -144,8 +184,8 @@ int
 data_stat_lookup(data_stat *sc, const char *rel, const struct stat *st, char hex[BC_DATA_HEX])
 {
 	pthread_mutex_lock(&sc->mu);
-	struct sentry *e = slot(sc, rel);
-	int hit = e->path && e->dev == (int64_t)st->st_dev && e->ino == (int64_t)st->st_ino &&
+	struct sentry *e = lookup(sc, rel);
+	int hit = e && e->dev == (int64_t)st->st_dev && e->ino == (int64_t)st->st_ino &&
 		e->size == (int64_t)st->st_size && e->mtime_ns == ns(&st->st_mtim) &&
 		e->ctime_ns == ns(&st->st_ctim) && e->mtime_ns + RACY_NS < e->recorded_ns &&
 		e->ctime_ns + RACY_NS < e->recorded_ns;
@@ -160,13 +200,8 @@ data_stat_put(data_stat *sc, const char *rel, const struct stat *st, const char 
 	int64_t recorded_ns)
 {
 	pthread_mutex_lock(&sc->mu);
-	if (grow(sc) == 0) {
-		struct sentry *e = slot(sc, rel);
-		if (!e->path) {
-			e->path = bc_strdup(rel);
-			if (e->path)
-				sc->n++;
-		}
+	struct sentry *e = insert(sc, rel);
+	if (e) {
 		e->dev = (int64_t)st->st_dev;
 		e->ino = (int64_t)st->st_ino;
 		e->size = (int64_t)st->st_size;
@@ -179,26 +214,50 @@ data_stat_put(data_stat *sc, const char *rel, const struct stat *st, const char 
 	pthread_mutex_unlock(&sc->mu);
 }
 
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(struct sentry *const *)a)->path, (*(struct sentry *const *)b)->path);
+}
+
 int
 data_stat_save(bc_project *p, data_stat *sc)
 {
 	size_t dirty = 0;
-	for (size_t i = 0; i < sc->cap; i++)
-		dirty += sc->v[i].path && sc->v[i].dirty;
+	for (size_t i = 0; i < sc->n; i++)
+		dirty += sc->v[i].dirty;
 	if (!dirty || sqlite3_db_readonly(bc_project_db(p), "main"))
 		return 0;
-	if (bc_tx_begin(p) < 0)
-		return -1;
-	sqlite3_stmt *st;
-	if (bc_prepare(p, &st, "INSERT OR REPLACE INTO data_stat(path, dev, ino, size, mtime_ns,"
-			" ctime_ns, hash, recorded_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") < 0) {
-		bc_tx_rollback(p);
+	/* in path order, so the table's pages are each written once */
+	struct sentry **order = malloc(dirty * sizeof *order);
+	if (!order)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->v[i].dirty)
+			order[k++] = &sc->v[i];
+	qsort(order, k, sizeof *order, cmp_entry);
+	if (bc_tx_begin(p) < 0) {
+		free(order);
 		return -1;
 	}
-	for (size_t i = 0; i < sc->cap; i++) {
-		struct sentry *e = &sc->v[i];
-		if (!e->path || !e->dirty)
-			continue;
+	/* a large transaction must not spill pages to the WAL one by one */
+	int64_t old_cache = 0;
+	sqlite3_stmt *st;
+	if (k > 2000 && bc_prepare(p, &st, "PRAGMA cache_size") == 0) {
+		old_cache = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (old_cache && bc_exec(p, "PRAGMA cache_size=-65536") < 0)
+			old_cache = 0;
+	}
+	bc_error_clear(p);
+	int rc = 0;
+	st = NULL;
+	if (bc_prepare(p, &st, "INSERT OR REPLACE INTO data_stat(path, dev, ino, size, mtime_ns,"
+			" ctime_ns, hash, recorded_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < k; i++) {
+		struct sentry *e = order[i];
 		sqlite3_bind_text(st, 1, e->path, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, e->dev);
 		sqlite3_bind_int64(st, 3, e->ino);
@@ -207,17 +266,24 @@ data_stat_save(bc_project *p, data_stat *sc)
 		sqlite3_bind_int64(st, 6, e->ctime_ns);
 		sqlite3_bind_text(st, 7, e->hash, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 8, e->recorded_ns);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			int rc = bc_db_error(p, "cannot write the data stat cache");
-			bc_tx_rollback(p);
-			return rc;
-		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = bc_db_error(p, "cannot write the data stat cache");
 		sqlite3_reset(st);
 		e->dirty = 0;
 	}
 	sqlite3_finalize(st);
-	return bc_tx_commit(p);
+	free(order);
+	if (rc == 0)
+		rc = bc_tx_commit(p);
+	else
+		bc_tx_rollback(p);
+	if (old_cache) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)old_cache);
+		if (bc_exec(p, sql) < 0)
+			bc_error_clear(p);
+	}
+	return rc;
 }
 
 void
@@ -225,9 +291,10 @@ data_stat_free(data_stat *sc)
 {
 	if (!sc)
 		return;
-	for (size_t i = 0; i < sc->cap; i++)
+	for (size_t i = 0; i < sc->n; i++)
 		free(sc->v[i].path);
 	free(sc->v);
+	free(sc->tab);
 	pthread_mutex_destroy(&sc->mu);
 	free(sc);
 }
@@ -239,11 +306,25 @@ data_file_hash(bc_project *p, data_stat *sc, const char *rel, struct stat *st,
 	char *full = bc_path_join(bc_project_root(p), rel);
 	if (!full)
 		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	int e = lstat(full, st) < 0 ? errno : 0;
+	free(full);
+	return data_file_hash_st(p, sc, rel, st, e, hex, hashed);
+}
+
+int
+data_file_hash_st(bc_project *p, data_stat *sc, const char *rel, struct stat *st, int lstat_errno,
+	char hex[BC_DATA_HEX], int *hashed)
+{
 	*hashed = 0;
 	int rc = 0;
-	if (lstat(full, st) < 0) {
-		rc = errno == ENOENT || errno == ENOTDIR ? BC_ENOTFOUND
-			: bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot stat %s: %s", rel, strerror(errno));
+	if (lstat_errno == 0 && sc && S_ISREG(st->st_mode) && data_stat_lookup(sc, rel, st, hex))
+		return 0;   /* the common case: no path to build */
+	char *full = bc_path_join(bc_project_root(p), rel);
+	if (!full)
+		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+	if (lstat_errno) {
+		rc = lstat_errno == ENOENT || lstat_errno == ENOTDIR ? BC_ENOTFOUND
+			: bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot stat %s: %s", rel, strerror(lstat_errno));
 		goto done;
 	}
 	if (S_ISLNK(st->st_mode)) {
@@ -295,4 +376,61 @@ data_file_hash(bc_project *p, data_stat *sc, const char *rel, struct stat *st,
 done:
 	free(full);
 	return rc;
+}
+
+/* ---- presence of many objects (status, add): see data-internal.h ---- */
+
+void
+cache_view_init(bc_project *p, cache_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->p = p;
+}
+
+void
+cache_view_load(cache_view *v)
+{
+	if (v->loaded)
+		return;
+	v->loaded = 1;
+	char *cd = cache_dir(v->p);
+	int cfd = cd ? open(cd, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(cd);
+	for (int i = 0; cfd >= 0 && i < 256; i++) {
+		char sub[3], hex[BC_DATA_HEX];
+		snprintf(sub, sizeof sub, "%02x", i);
+		int sfd = openat(cfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		DIR *d = sfd >= 0 ? fdopendir(sfd) : NULL;
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (strlen(de->d_name) != 62 || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+				continue;
+			memcpy(hex, sub, 2);
+			memcpy(hex + 2, de->d_name, 63);
+			if (data_is_hex(hex))
+				data_hexset_add(&v->loose, hex);
+		}
+		if (d)
+			closedir(d);
+		else if (sfd >= 0)
+			close(sfd);
+	}
+	if (cfd >= 0)
+		close(cfd);
+	data_hexset_has(&v->loose, "");   /* sorts: lookups are then read-only */
+}
+
+int
+cache_view_has(cache_view *v, const char *hex)
+{
+	if (pack_find(v->p, hex, 0, NULL))
+		return 1;
+	cache_view_load(v);
+	return data_hexset_has(&v->loose, hex);
+}
+
+void
+cache_view_free(cache_view *v)
+{
+	data_hexset_free(&v->loose);
 }

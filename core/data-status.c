@@ -6,9 +6,22 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "data-internal.h"
+
+/* lstat a project-relative path: 0 or its errno. */
+static int
+data_lstat(bc_project *p, const char *rel, struct stat *st)
+{
+	char *full = bc_path_join(bc_project_root(p), rel);
+	int e = !full ? ENOMEM : lstat(full, st) < 0 ? errno : 0;
+	free(full);
+	return e;
+}
 
 static bc_data_item *
 push(bc_data_list *out, const char *path, const char *inner, bc_data_state st)
@@ -16,18 +29,18 @@ push(bc_data_list *out, const char *path, const char *inner, bc_data_state st)
 	return data_list_push(out, path, inner, st) == 0 ? &out->v[out->n - 1] : NULL;
 }
 
+/* One tracked file: lstat'ed already (st, or its errno in `e`). */
 static int
-status_file(bc_project *p, data_stat *sc, const data_ptr *d, const char *rel, const char *inner,
-	const char *want, bc_data_list *out)
+status_file(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, const char *rel,
+	const char *inner, const char *want, struct stat *st, int e, bc_data_list *out)
 {
-	struct stat st;
 	char hex[BC_DATA_HEX];
 	int hashed = 0;
-	int rc = data_file_hash(p, sc, rel, &st, hex, &hashed);
+	int rc = data_file_hash_st(p, sc, rel, st, e, hex, &hashed);
 	out->files_checked++;
 	out->files_hashed += hashed;
 	if (hashed)
-		out->bytes_hashed += st.st_size;
+		out->bytes_hashed += st->st_size;
 	bc_data_state s;
 	if (rc == BC_ENOTFOUND)
 		s = BC_DATA_MISSING;
@@ -37,13 +50,13 @@ status_file(bc_project *p, data_stat *sc, const data_ptr *d, const char *rel, co
 		return rc;
 	else if (strcmp(hex, want))
 		s = BC_DATA_MODIFIED;
-	else if (!cache_has(p, want, NULL))
+	else if (!cache_view_has(cv, want) && !cache_has(p, want, NULL))
 		s = BC_DATA_NOT_CACHED;
 	else
 		return 0;
 	bc_data_item *it = push(out, d->path, inner, s);
 	if (it) {
-		it->size = rc == 0 ? (int64_t)st.st_size : -1;
+		it->size = rc == 0 ? (int64_t)st->st_size : -1;
 		if (rc == 0)
 			memcpy(it->hash, hex, BC_DATA_HEX);
 		memcpy(it->old_hash, want, BC_DATA_HEX);
@@ -51,8 +64,52 @@ status_file(bc_project *p, data_stat *sc, const data_ptr *d, const char *rel, co
 	return 0;
 }
 
+/* The lstat pass over a directory's manifest, split across cores (a
+ * syscall costs microseconds on a VM); each worker opens every directory
+ * once and stats its files relative to it. */
+struct spass {
+	int rootfd;
+	const char *dir;         /* the tracked directory, project-relative */
+	const data_manifest *m;
+	struct stat *st;
+	int *err;
+	size_t chunk;
+};
+
 static int
-status_dir(bc_project *p, data_stat *sc, const data_ptr *d, bc_data_list *out)
+stat_chunk(size_t c, void *arg)
+{
+	struct spass *sp = arg;
+	size_t lo = c * sp->chunk, hi = lo + sp->chunk;
+	if (hi > sp->m->n)
+		hi = sp->m->n;
+	int dfd = -1;
+	char cur[PATH_MAX] = "";
+	size_t curlen = (size_t)-1;
+	for (size_t i = lo; i < hi; i++) {
+		const char *path = sp->m->v[i].path, *slash = strrchr(path, '/');
+		size_t dl = slash ? (size_t)(slash - path) : 0;
+		if (dl != curlen || dl >= sizeof cur || memcmp(cur, path, dl)) {
+			if (dfd >= 0)
+				close(dfd);
+			memcpy(cur, path, dl < sizeof cur ? dl : 0);
+			cur[dl < sizeof cur ? dl : 0] = '\0';
+			curlen = dl;
+			char *sub = dl ? bc_sprintf("%s/%s", sp->dir, cur) : bc_strdup(sp->dir);
+			dfd = sub && dl < sizeof cur ? openat(sp->rootfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : -1;
+			free(sub);
+		}
+		const char *base = slash ? slash + 1 : path;
+		/* -1: not stat'ed here, the caller's own lstat decides */
+		sp->err[i] = dfd < 0 ? -1 : fstatat(dfd, base, &sp->st[i], AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return 0;
+}
+
+static int
+status_dir(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, bc_data_list *out)
 {
 	data_manifest m;
 	int rc = data_manifest_parse(p, d->hash, &m);
@@ -78,8 +135,19 @@ status_dir(bc_project *p, data_stat *sc, const data_ptr *d, bc_data_list *out)
 		data_manifest_clear(&m);
 		return 0;
 	}
+	struct spass sp = { -1, d->path, &m, calloc(m.n + 1, sizeof *sp.st), calloc(m.n + 1, sizeof *sp.err),
+		1024 };
+	sp.rootfd = open(bc_project_root(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc == 0 && (!sp.st || !sp.err || sp.rootfd < 0))
+		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot check %s: %s", d->path, strerror(errno));
+	if (rc == 0) {
+		size_t chunks = (m.n + sp.chunk - 1) / sp.chunk;
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		data_parallel(chunks, m.n >= 4096 ? (int)(cpus > 0 ? cpus : 1) : 1, stat_chunk, &sp);
+	}
 	/* both lists are sorted by path: merge */
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, dl = strlen(d->path), relcap = 0;
+	char *rel = NULL;
 	while (rc == 0 && (i < m.n || j < nf)) {
 		int c = i >= m.n ? 1 : j >= nf ? -1 : strcmp(m.v[i].path, files[j]);
 		if (c > 0) {
@@ -88,13 +156,32 @@ status_dir(bc_project *p, data_stat *sc, const data_ptr *d, bc_data_list *out)
 			j++;
 			continue;
 		}
-		char *rel = bc_sprintf("%s/%s", d->path, m.v[i].path);
-		rc = rel ? status_file(p, sc, d, rel, m.v[i].path, m.v[i].hash, out) : -1;
-		free(rel);
+		/* d->path "/" inner path, built in place (no allocation per file) */
+		size_t il = strlen(m.v[i].path);
+		if (dl + il + 2 > relcap) {
+			relcap = (dl + il + 2) * 2;
+			char *nr = realloc(rel, relcap);
+			if (!nr) {
+				rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+				break;
+			}
+			rel = nr;
+		}
+		memcpy(rel, d->path, dl);
+		rel[dl] = '/';
+		memcpy(rel + dl + 1, m.v[i].path, il + 1);
+		if (sp.err[i] == -1)   /* not stat'ed by the pass */
+			sp.err[i] = data_lstat(p, rel, &sp.st[i]);
+		rc = status_file(p, sc, cv, d, rel, m.v[i].path, m.v[i].hash, &sp.st[i], sp.err[i], out);
 		i++;
 		if (c == 0)
 			j++;
 	}
+	free(rel);
+	if (sp.rootfd >= 0)
+		close(sp.rootfd);
+	free(sp.st);
+	free(sp.err);
 	for (size_t k = 0; k < nf; k++)
 		free(files[k]);
 	free(files);
@@ -114,13 +201,22 @@ bc_data_status(bc_project *p, const char *const *paths, size_t n, bc_data_list *
 	data_ptrs_clear(&all);
 	if (rc < 0)
 		return rc;
+	cache_view cv;
+	cache_view_init(p, &cv);
 	if ((rc = data_stat_load(p, &sc)) == 0) {
-		for (size_t i = 0; i < sel.n && rc == 0; i++)
-			rc = sel.v[i].is_dir ? status_dir(p, sc, &sel.v[i], out)
-				: status_file(p, sc, &sel.v[i], sel.v[i].path, NULL, sel.v[i].hash, out);
+		for (size_t i = 0; i < sel.n && rc == 0; i++) {
+			if (sel.v[i].is_dir) {
+				rc = status_dir(p, sc, &cv, &sel.v[i], out);
+				continue;
+			}
+			struct stat st;
+			int e = data_lstat(p, sel.v[i].path, &st);
+			rc = status_file(p, sc, &cv, &sel.v[i], sel.v[i].path, NULL, sel.v[i].hash, &st, e, out);
+		}
 		if (data_stat_save(p, sc) < 0)
 			bc_error_clear(p);  /* a read-only store just cannot remember */
 	}
+	cache_view_free(&cv);
 	data_stat_free(sc);
 	data_ptrs_clear(&sel);
 	return rc;

@@ -215,9 +215,7 @@ remote_has(struct remote *r, const char *hex)
 static int
 send_obj(bc_project *p, struct remote *r, const char *hex, int64_t *bytes)
 {
-	char *src = cache_obj_path(p, hex);
-	int in = src ? open(src, O_RDONLY | O_CLOEXEC) : -1;
-	free(src);
+	int in = cache_open_obj(p, hex);   /* loose or packed */
 	if (in < 0)
 		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot read object %.12s: %s", hex, strerror(errno));
 	char got[BC_DATA_HEX];

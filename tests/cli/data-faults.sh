@@ -6,7 +6,13 @@
 
 new_repo p
 cd p || exit 99
-objects() { find .bancada/cache -path '*/cache/??/*' -type f | wc -l | tr -d ' '; }
+# loose objects plus packed ones (the count in each pack index's header)
+objects() {
+	loose=$(find .bancada/cache -path '*/cache/??/*' -type f | wc -l | tr -d ' ')
+	packed=$(python3 -c 'import glob, struct
+print(sum(struct.unpack("<Q", open(f, "rb").read()[8:16])[0] for f in glob.glob(".bancada/cache/packs/*.idx")))')
+	echo $((loose + packed))
+}
 temps() { find .bancada/cache/tmp -type f 2>/dev/null | wc -l | tr -d ' '; }
 
 # 8 concurrent adds of the same content, and of different files

@@ -161,4 +161,40 @@ TEST(fsck_and_gc)
 	bc_project_free(p);
 }
 
+TEST(packed)
+{
+	bc_project *p = fresh();
+	/* 70 small files: more than the packing threshold (64) */
+	is_int(tap_sh("mkdir many && i=0; while [ $i -lt 70 ]; do "
+		"head -c $((1000 + i * 37)) /dev/urandom > many/f$i; i=$((i + 1)); done"), 0, "70 small files");
+	const char *paths[] = { "many" };
+	bc_data_list l = { 0 };
+	is_int(bc_data_add(p, paths, 1, NULL, &l), 0, "add the directory");
+	is_int(l.v[0].nfiles, 70, "70 files");
+	bc_data_list_clear(&l);
+	is_int(tap_sh("test $(ls .bancada/cache/packs | grep -c 'pack$') = 1"), 0, "one pack");
+	is_int(tap_sh("test $(find .bancada/cache -path '*/cache/[0-9a-f][0-9a-f]/*' -type f | wc -l) = 1"), 0,
+		"only the manifest is loose");
+	is_int(bc_data_status(p, NULL, 0, &l), 0, "status");
+	is_int(l.n, 0, "clean");
+	bc_data_list_clear(&l);
+	is_int(tap_sh("sha256sum many/f7 > f7.sum && rm many/f7"), 0, "remove one file");
+	is_int(bc_data_checkout(p, NULL, paths, 1, NULL, &l), 0, "checkout");
+	bc_data_list_clear(&l);
+	is_int(tap_sh("sha256sum -c --quiet f7.sum"), 0, "restored byte-identical from the pack");
+	int bad = 0;
+	int64_t checked = 0;
+	is_int(bc_data_fsck(p, NULL, count_bad, &bad, &checked), 0, "fsck clean");
+	is_int(checked, 71, "70 packed objects and the manifest checked");
+	unlink("many.bcd");
+	bc_data_gc_report r;
+	bc_data_options o = BC_DATA_OPTIONS_INIT;
+	is_int(bc_data_gc(p, &o, NULL, 0, NULL, NULL, &r), 0, "gc");
+	is_int(r.freed_objects, 71, "every object freed");
+	is_int(tap_sh("test $(ls .bancada/cache/packs | wc -l) = 0"), 0, "the pack is gone");
+	is_int(bc_data_fsck(p, NULL, count_bad, &bad, &checked), 0, "fsck after gc");
+	is_int(checked, 0, "nothing left");
+	bc_project_free(p);
+}
+
 TAP_MAIN
