@@ -34,8 +34,9 @@ imp_set(char **field, const char *value)
 	*field = value ? bc_strdup(value) : NULL;
 }
 
-void
-imp_run_clear(struct imp_run *r)
+/* Free everything but the series array and its point buffers (keys freed). */
+static void
+run_free_fields(struct imp_run *r)
 {
 	free(r->src_id);
 	free(r->name);
@@ -64,10 +65,44 @@ imp_run_clear(struct imp_run *r)
 	free(r->io);
 	for (size_t i = 0; i < r->nseries; i++) {
 		free(r->series[i].key);
-		free(r->series[i].pts);
+		r->series[i].key = NULL;
 	}
+}
+
+void
+imp_run_clear(struct imp_run *r)
+{
+	run_free_fields(r);
+	size_t n = r->nkept > r->nseries ? r->nkept : r->nseries;
+	for (size_t i = 0; i < n; i++)
+		free(r->series[i].pts);
 	free(r->series);
 	imp_run_init(r);
+}
+
+#define KEEP_POINTS 65536
+
+void
+imp_run_recycle(struct imp_run *r)
+{
+	run_free_fields(r);
+	struct imp_series *series = r->series;
+	size_t cap = r->capseries, kept = r->nkept > r->nseries ? r->nkept : r->nseries, total = 0;
+	for (size_t i = 0; i < kept; i++) {
+		series[i].n = 0;
+		/* a queue slot keeps at most KEEP_POINTS (1.5 MB) for its next run */
+		total += series[i].cap;
+		if (total > KEEP_POINTS) {
+			total -= series[i].cap;
+			free(series[i].pts);
+			series[i].pts = NULL;
+			series[i].cap = 0;
+		}
+	}
+	imp_run_init(r);
+	r->series = series;
+	r->capseries = cap;
+	r->nkept = kept;
 }
 
 #define GROW(arr, n, cap) \
@@ -165,7 +200,12 @@ imp_run_series(struct imp_run *r, const char *key)
 	if (GROW(r->series, r->nseries, r->capseries) < 0)
 		return NULL;
 	struct imp_series *s = &r->series[r->nseries];
-	memset(s, 0, sizeof *s);
+	if (r->nseries < r->nkept) {
+		s->n = 0;            /* an emptied series: keep its point buffer */
+	} else {
+		memset(s, 0, sizeof *s);
+		r->nkept = r->nseries + 1;
+	}
 	if (!(s->key = bc_strdup(key)))
 		return NULL;
 	r->nseries++;
@@ -233,9 +273,8 @@ cmp_series(const void *a, const void *b)
 	return strcmp(((const struct imp_series *)a)->key, ((const struct imp_series *)b)->key);
 }
 
-/* Digest of everything stored for a run, in a canonical order. */
-static void
-run_digest(struct imp_run *r, char out[17])
+void
+imp_run_digest(struct imp_run *r)
 {
 	if (r->nparams)
 		qsort(r->params, r->nparams, sizeof *r->params, cmp_kv);
@@ -266,7 +305,7 @@ run_digest(struct imp_run *r, char out[17])
 		h = imp_hash(h, r->series[i].pts, r->series[i].n * sizeof(bc_point));
 	}
 	h = imp_hash_u64(h, (uint64_t)r->bad_lines);
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(r->digest, sizeof r->digest, "%016llx", (unsigned long long)h);
 }
 
 /* ---- the import context ---- */
@@ -387,6 +426,17 @@ imp_begin(struct imp_ctx *c, bc_project *p, const char *tool, const char *src_pa
 		if (c->cache_size && bc_exec(p, "PRAGMA cache_size=-" IMP_CACHE_KIB) < 0)
 			c->cache_size = 0;
 	}
+	/* SQLite built with SECURE_DELETE (Debian's) zeroes every page a
+	 * b-tree split frees: a third of the writer's work for new chunks, and
+	 * what an import frees is its own copies of what it writes again */
+	c->secure_delete = -1;
+	if (bc_prepare(p, &st, "PRAGMA secure_delete") == 0) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			c->secure_delete = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (c->secure_delete > 0 && bc_exec(p, "PRAGMA secure_delete=OFF") < 0)
+			c->secure_delete = -1;
+	}
 	return 0;
 }
 
@@ -396,10 +446,16 @@ imp_end(struct imp_ctx *c, int rc)
 	/* runs stored so far are complete: keep them even when the import failed */
 	if (c->p && imp_batch_commit(c, 1) < 0 && rc == 0)
 		rc = -1;
+	imp_wal_finish(c);
 	imp_stmts_free(c);
 	if (c->cache_size) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)c->cache_size);
+		sqlite3_exec(c->p->db, sql, NULL, NULL, NULL);
+	}
+	if (c->secure_delete > 0) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA secure_delete=%d", c->secure_delete);
 		sqlite3_exec(c->p->db, sql, NULL, NULL, NULL);
 	}
 	imp_progress(c, 1);
@@ -421,6 +477,13 @@ find_known(struct imp_ctx *c, const char *src_id)
 	if (!c->nknown)
 		return NULL;
 	return bsearch(&key, c->known, c->nknown, sizeof *c->known, cmp_known);
+}
+
+int
+imp_is_known(struct imp_ctx *c, const char *src_id)
+{
+	const struct imp_known *k = find_known(c, src_id);
+	return k && k->digest && !(c->opts && c->opts->full);
 }
 
 int
@@ -452,8 +515,9 @@ imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick)
 int
 imp_commit_run(struct imp_ctx *c, struct imp_run *r)
 {
-	char digest[17];
-	run_digest(r, digest);
+	if (!r->digest[0])
+		imp_run_digest(r);
+	const char *digest = r->digest;
 	struct imp_known *k = find_known(c, r->src_id);
 	c->done++;
 	if (k && k->digest && !strcmp(k->digest, digest)) {

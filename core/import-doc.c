@@ -110,8 +110,14 @@ imp_parse_number(const char *s, const char *end, double *out)
 		e10 += eneg ? -ev : ev;
 		p = q;
 	}
-	if (p != end || !any)
+	if (p != end || !any || imp_decimal_value(m, e10, neg, out) < 0)
 		return imp_parse_double(s, end, out);
+	return 0;
+}
+
+int
+imp_decimal_value(uint64_t m, int e10, int neg, double *out)
+{
 	double v;
 	if (m == 0)
 		v = 0;
@@ -122,7 +128,7 @@ imp_parse_number(const char *s, const char *end, double *out)
 		;
 #endif
 	else
-		return imp_parse_double(s, end, out);
+		return -1;
 	*out = neg ? -v : v;
 	return 0;
 }

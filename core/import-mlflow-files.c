@@ -4,15 +4,16 @@
  * one file per param and tag (names may hold spaces or '/' as sub-dirs),
  * metric files of `timestamp value [step]` lines, `.trash/` for deleted
  * experiments. Symlinks are never followed. Each run's files are stat'ed
- * into a quick fingerprint so an unchanged run costs no reads. Runs are read
- * on reader threads (import-pipe.c); metric lines in the usual
- * `timestamp value step` shape take a one-pass parser.
+ * into a quick fingerprint so an unchanged run costs no reads (params/ by
+ * its own stat: MLflow never rewrites a param). New runs are imported in
+ * the order their meta.yaml was written, so their start-time ordered ids
+ * append to the store's b-trees. Runs are read on reader threads
+ * (import-pipe.c); metric files are parsed by import-mlflow-lines.c.
  */
 #include "config.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,8 @@ struct rundir {
 	size_t exp;             /* index into experiments */
 	char *path;
 	char *id;               /* directory name = MLflow run id */
+	struct stat meta;       /* its meta.yaml */
+	int meta_ok;            /* meta stat'ed while listing (new runs: for their order) */
 };
 
 struct experiment {
@@ -141,6 +144,17 @@ add_experiment(struct fs_import *f, const char *dir, const char *dname, int dele
 		}
 		if (type != DT_DIR)
 			continue;
+		/* a new run's meta.yaml stat orders the import (known runs: the
+		 * readers stat it, in parallel) */
+		int known = imp_is_known(f->c, name), is_run = 1;
+		if (!known) {
+			char *meta = bc_sprintf("%s/meta.yaml", name);
+			is_run = meta && fstatat(fd, meta, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISREG(st.st_mode);
+			free(meta);
+		}
+		if (!is_run)
+			continue;       /* not a run without a meta.yaml */
 		if (f->nruns == f->capruns) {
 			size_t cap = f->capruns ? f->capruns * 2 : 64;
 			struct rundir *r = realloc(f->runs, cap * sizeof *r);
@@ -153,6 +167,11 @@ add_experiment(struct fs_import *f, const char *dir, const char *dname, int dele
 		}
 		struct rundir *r = &f->runs[f->nruns++];
 		r->exp = f->nexps - 1;
+		r->meta_ok = !known;
+		if (known)
+			memset(&r->meta, 0, sizeof r->meta);
+		else
+			r->meta = st;
 		r->path = bc_path_join(dir, name);
 		r->id = bc_strdup(name);
 		if (!r->path || !r->id)
@@ -257,123 +276,6 @@ walk_files(struct fs_reader *t, int dirfd, const char *rel, size_t prefix, int k
 	return h;
 }
 
-/* An integer of 1 to 18 digits, optionally negative; the end, or NULL. */
-static inline const char *
-scan_int(const char *q, const char *end, int64_t *out)
-{
-	int neg = q < end && *q == '-';
-	q += neg;
-	const char *d0 = q;
-	int64_t v = 0;
-	while (q < end && (unsigned)(*q - '0') <= 9)
-		v = v * 10 + (*q++ - '0');
-	if (q == d0 || q - d0 > 18)
-		return NULL;
-	*out = neg ? -v : v;
-	return q;
-}
-
-/* The usual line, "timestamp value step\n" (or without the step), in one
- * pass: the start of the next line, or NULL for anything else. */
-static inline const char *
-fast_line(const char *p, const char *end, bc_point *pt)
-{
-	const char *q = scan_int(p, end, &pt->wall_ms);
-	if (!q || q == end || *q != ' ')
-		return NULL;
-	const char *v = ++q;
-	while (q < end && *q != ' ' && *q != '\n' && *q != '\t' && *q != '\r')
-		q++;
-	if (q == v || imp_parse_number(v, q, &pt->value) < 0)
-		return NULL;
-	pt->step = 0;
-	if (q < end && *q == ' ' && !(q = scan_int(q + 1, end, &pt->step)))
-		return NULL;
-	if (q == end)
-		return q;
-	return *q == '\n' ? q + 1 : NULL;
-}
-
-/* A line in any other shape: fields split on blanks, 2 or 3 of them. 1 = a point. */
-static int
-slow_line(const char *p, const char *le, bc_point *pt)
-{
-	const char *fld[4], *fe[4];
-	int nf = 0;
-	for (const char *q = p; q < le && nf < 4;) {
-		while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
-			q++;
-		if (q == le)
-			break;
-		fld[nf] = q;
-		while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
-			q++;
-		fe[nf++] = q;
-	}
-	if (nf == 0)
-		return 0;
-	double d;
-	int64_t ts, step = 0;
-	int ok = (nf == 2 || nf == 3) && imp_parse_number(fld[1], fe[1], &pt->value) == 0;
-	/* timestamps and steps are integers; tolerate "1.7e12" from odd writers */
-	if (ok && imp_parse_int(fld[0], fe[0], &ts) < 0)
-		ok = imp_parse_double(fld[0], fe[0], &d) == 0 && d == d && fabs(d) < 9e18 &&
-			((ts = (int64_t)d), 1);
-	if (ok && nf == 3 && imp_parse_int(fld[2], fe[2], &step) < 0)
-		ok = imp_parse_double(fld[2], fe[2], &d) == 0 && d == d && fabs(d) < 9e18 &&
-			((step = (int64_t)d), 1);
-	if (!ok)
-		return -1;
-	pt->wall_ms = ts;
-	pt->step = step;
-	return 1;
-}
-
-/* Parse one metric file into a series. Malformed lines are counted. */
-static void
-read_metric(struct fs_reader *t, struct imp_run *r, const char *where, const char *key)
-{
-	struct imp_series *s = imp_run_series(r, key);
-	if (!s)
-		return;
-	const char *p = t->buf.data, *end = p + t->buf.len;
-	int64_t line = 0, bad = 0;
-	size_t want = s->n + t->buf.len / 24 + 1;    /* lines are rarely shorter */
-	if (want > s->cap) {
-		bc_point *np = realloc(s->pts, want * sizeof *np);
-		if (np) {
-			s->pts = np;
-			s->cap = want;
-		}
-	}
-	while (p < end) {
-		bc_point pt;
-		const char *nx;
-		line++;
-		if ((nx = fast_line(p, end, &pt))) {
-			if (s->n < s->cap)
-				s->pts[s->n++] = pt;
-			else
-				imp_series_add(s, pt.step, pt.value, pt.wall_ms);
-			p = nx;
-			continue;
-		}
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		int k = slow_line(p, le, &pt);
-		if (k > 0)
-			imp_series_add(s, pt.step, pt.value, pt.wall_ms);
-		else if (k < 0 && ++bad <= 3)
-			imp_warn(t->c, "%s/metrics/%s:%lld: malformed metric line skipped", where, key,
-				(long long)line);
-		p = le + 1;
-	}
-	if (bad > 3)
-		imp_warn(t->c, "%s/metrics/%s: %lld more malformed lines skipped", where, key,
-			(long long)(bad - 3));
-	r->bad_lines += bad;
-}
-
 /* Read a run below the experiment directory efd (its files are "<id>/..."). */
 static int
 read_run(struct fs_reader *t, const struct rundir *rd, int efd, struct imp_run *r)
@@ -439,7 +341,7 @@ read_run(struct fs_reader *t, const struct rundir *rd, int efd, struct imp_run *
 		else if (fe->kind == F_TAG)
 			imp_mlflow_tag(c, r, key, t->buf.data, t->buf.len);
 		else
-			read_metric(t, r, rd->path, key);
+			imp_mlflow_metric(c, r, t->buf.data, t->buf.len, rd->path, key);
 	}
 	return 0;
 }
@@ -452,7 +354,6 @@ read_item(void *state, size_t i, struct imp_item *it)
 	struct fs_reader *t = state;
 	const struct rundir *rd = &t->f->runs[i];
 	const struct experiment *e = &t->f->exps[rd->exp];
-	struct stat st;
 	char rel[512];
 	int efd = e->fd, own_fd = -1;
 	it->kind = IMP_ITEM_NONE;
@@ -461,17 +362,34 @@ read_item(void *state, size_t i, struct imp_item *it)
 	size_t prefix = strlen(rd->id) + 1;
 	if (prefix + 16 > sizeof rel)
 		goto done;
+	struct stat st = rd->meta;
 	snprintf(rel, sizeof rel, "%s/meta.yaml", rd->id);
-	if (fstatat(efd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		goto done;            /* not a run directory */
-	for (size_t k = 0; k < t->nfiles; k++)
-		free(t->files[k].rel);
-	t->nfiles = 0;
+	if (!rd->meta_ok && (fstatat(efd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)))
+		goto done;            /* not a run directory (any more) */
 	uint64_t h = imp_hash_u64(imp_stat_hash(IMP_HASH_SEED, &st), e->quick);
-	for (int k = 0; k < 3; k++) {
-		snprintf(rel, sizeof rel, "%s/%s", rd->id, sub[k]);
-		h = walk_files(t, efd, rel, prefix, k == 0 ? F_PARAM : k == 1 ? F_TAG : F_METRIC,
-			imp_hash_u64(h, (uint64_t)k + 1), 0);
+	/* params are write-once: a params/ without sub-directories (2 links)
+	 * changes its mtime when one is added, and is not listed for the check */
+	struct stat pst;
+	snprintf(rel, sizeof rel, "%s/params", rd->id);
+	int params_flat = fstatat(efd, rel, &pst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(pst.st_mode) &&
+		pst.st_nlink == 2;
+	if (params_flat)
+		h = imp_stat_hash(imp_hash_u64(h, 0x101), &pst);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < t->nfiles; k++)
+			free(t->files[k].rel);
+		t->nfiles = 0;
+		uint64_t wh = h;
+		for (int k = pass || !params_flat ? 0 : 1; k < 3; k++) {
+			snprintf(rel, sizeof rel, "%s/%s", rd->id, sub[k]);
+			wh = walk_files(t, efd, rel, prefix, k == 0 ? F_PARAM : k == 1 ? F_TAG : F_METRIC,
+				imp_hash_u64(wh, (uint64_t)k + 1), 0);
+		}
+		if (pass == 0)
+			h = wh;
+		if (pass == 0 && params_flat && !imp_quick_match(t->c, rd->id, h))
+			continue;     /* to be read: list params/ too */
+		break;
 	}
 	if (imp_quick_match(t->c, rd->id, h)) {
 		it->kind = IMP_ITEM_UNCHANGED;
@@ -509,6 +427,22 @@ reader_free(void *state)
 	free(t);
 }
 
+static int
+cmp_rundir(const void *a, const void *b)
+{
+	const struct rundir *x = a, *y = b;
+	if (x->meta_ok != y->meta_ok)
+		return x->meta_ok ? 1 : -1;
+	const struct timespec *tx = &x->meta.st_mtim, *ty = &y->meta.st_mtim;
+	if (tx->tv_sec != ty->tv_sec)
+		return tx->tv_sec < ty->tv_sec ? -1 : 1;
+	if (tx->tv_nsec != ty->tv_nsec)
+		return tx->tv_nsec < ty->tv_nsec ? -1 : 1;
+	if (x->exp != y->exp)
+		return x->exp < y->exp ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
 int
 imp_mlflow_files(bc_project *p, const char *root, const bc_import_options *opts,
 	bc_import_stats *stats)
@@ -526,6 +460,11 @@ imp_mlflow_files(bc_project *p, const char *root, const bc_import_options *opts,
 		rc = bc_error_set(p, BC_ERR_INPUT, BC_ENOTFOUND,
 			"no MLflow experiments in %s (expected <id>/meta.yaml): give the mlruns/ directory or an mlflow.db",
 			root);
+	/* new runs get ids ordered by their start time: importing in the order
+	 * the runs were written (meta.yaml's mtime) appends to every b-tree
+	 * instead of splitting pages all over a store bigger than any cache */
+	if (f.nruns > 1)
+		qsort(f.runs, f.nruns, sizeof *f.runs, cmp_rundir);
 	c.total = f.nruns;
 	struct imp_reader rd = { reader_new, reader_free, read_item, &f };
 	if (rc == 0)

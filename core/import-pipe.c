@@ -10,6 +10,11 @@
  * points waiting in the queue are bounded (MAX_QUEUED_POINTS).
  * Readers never touch the project handle: their warnings are deferred into
  * the item and replayed here.
+ *
+ * WAL checkpoints (copying committed pages into the database file, with two
+ * fsyncs) run on a thread of their own with its own connection, so the
+ * writer never waits for the disk; the writer lets the WAL restart from its
+ * beginning once it is WAL_HIGH_FRAMES long (imp_wal_wait).
  */
 #include "config.h"
 #include <pthread.h>
@@ -22,6 +27,9 @@
 #define QUEUE (8 * BLOCK)
 #define MAX_READERS 4
 #define MAX_QUEUED_POINTS (8u << 20)
+#define WAL_CHECKPOINT_FRAMES 1000   /* as core/store.c without a checkpoint thread */
+#define WAL_HIGH_FRAMES 16384        /* 256 MiB with 16 KiB pages */
+#define CKPT_MIN_FRAMES 1024         /* fewer fsyncs: checkpoint 16 MiB or more at once */
 
 struct slot {
 	struct imp_item item;
@@ -40,12 +48,20 @@ struct pipe {
 	struct slot slots[QUEUE];
 };
 
+/* Empty a slot for its next item; its point buffers stay for reuse. */
 static void
 item_clear(struct imp_item *it)
 {
-	imp_run_clear(&it->run);
+	imp_run_recycle(&it->run);
 	it->warnings.len = 0;
 	it->kind = IMP_ITEM_NONE;
+}
+
+static void
+item_free(struct imp_item *it)
+{
+	imp_run_clear(&it->run);
+	bc_buf_free(&it->warnings);
 }
 
 static size_t
@@ -79,6 +95,9 @@ reader_main(void *arg)
 			imp_warn_defer(&s->item.warnings);
 			pp->rd->read(state, i, &s->item);
 			imp_warn_defer(NULL);
+			/* the digest hashes every point: here, not on the writer */
+			if (s->item.kind == IMP_ITEM_RUN)
+				imp_run_digest(&s->item.run);
 			points += item_points(&s->item);
 		}
 		pthread_mutex_lock(&pp->lock);
@@ -91,6 +110,154 @@ reader_main(void *arg)
 	if (pp->rd->thread_free)
 		pp->rd->thread_free(state);
 	return NULL;
+}
+
+/* ---- checkpoints on their own thread ---- */
+
+struct imp_ckpt {
+	sqlite3 *db, *main;
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t wake, idle;
+	unsigned long req, done;  /* commits seen, commits checkpointed */
+	int frames;               /* WAL length after the last commit */
+	int copied;               /* WAL frames copied by the last checkpoint */
+	int urgent;               /* the writer waits for a checkpoint */
+	int stop;
+};
+
+/* the writer thread's checkpointer while imp_pipe runs */
+static __thread struct imp_ckpt *active_ckpt;
+
+/*
+ * The store's WAL hook during and after an import: with a checkpoint thread
+ * it only wakes that thread; without one it is core/store.c's own hook
+ * (checkpoint a WAL of WAL_CHECKPOINT_FRAMES, remember its length for close).
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	bc_project *p = arg;
+	struct imp_ckpt *k = active_ckpt;
+	p->wal_frames = frames;
+	if (k && k->main == db) {
+		pthread_mutex_lock(&k->lock);
+		k->req++;
+		k->frames = frames;
+		/* a restarted WAL counts from 0 again */
+		if (frames < k->copied)
+			k->copied = 0;
+		if (frames - k->copied >= CKPT_MIN_FRAMES)
+			pthread_cond_signal(&k->wake);
+		pthread_mutex_unlock(&k->lock);
+		return SQLITE_OK;
+	}
+	if (frames >= WAL_CHECKPOINT_FRAMES &&
+	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+		p->wal_frames = 0;
+	return SQLITE_OK;
+}
+
+static void *
+ckpt_main(void *arg)
+{
+	struct imp_ckpt *k = arg;
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (!k->stop && (k->done == k->req ||
+				(!k->urgent && k->frames - k->copied < CKPT_MIN_FRAMES)))
+			pthread_cond_wait(&k->wake, &k->lock);
+		if (k->stop)
+			break;
+		unsigned long upto = k->req;
+		pthread_mutex_unlock(&k->lock);
+		int log = -1, copied = -1;
+		int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		pthread_mutex_lock(&k->lock);
+		k->done = upto;
+		if (rc == SQLITE_OK && copied >= 0)
+			k->copied = copied;
+		pthread_cond_broadcast(&k->idle);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* A checkpoint thread for p's store, or NULL (the writer checkpoints itself). */
+static struct imp_ckpt *
+ckpt_start(bc_project *p)
+{
+	const char *path = sqlite3_db_filename(p->db, "main");
+	struct imp_ckpt *k = calloc(1, sizeof *k);
+	if (!k || !path || !*path)
+		goto fail;
+	if (sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(k->db, 5000);
+	/* a first read opens the WAL (a checkpoint alone would not) */
+	if (sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	k->main = p->db;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->wake, NULL);
+	pthread_cond_init(&k->idle, NULL);
+	if (pthread_create(&k->tid, NULL, ckpt_main, k) != 0) {
+		pthread_cond_destroy(&k->wake);
+		pthread_cond_destroy(&k->idle);
+		pthread_mutex_destroy(&k->lock);
+		goto fail;
+	}
+	sqlite3_wal_hook(p->db, wal_hook, p);
+	active_ckpt = k;
+	return k;
+fail:
+	if (k)
+		sqlite3_close_v2(k->db);
+	free(k);
+	return NULL;
+}
+
+void
+imp_wal_finish(struct imp_ctx *c)
+{
+	struct imp_ckpt *k = c->ckpt;
+	if (!k)
+		return;
+	c->ckpt = NULL;
+	active_ckpt = NULL;
+	pthread_mutex_lock(&k->lock);
+	k->stop = 1;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->tid, NULL);
+	/* the WAL grew up to WAL_HIGH_FRAMES: copy what is left and truncate
+	 * it, never waiting for a reader (it is then truncated at close) */
+	if (!c->batch) {
+		sqlite3_busy_timeout(k->db, 0);
+		if (sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK)
+			c->p->wal_frames = 0;
+	}
+	pthread_cond_destroy(&k->wake);
+	pthread_cond_destroy(&k->idle);
+	pthread_mutex_destroy(&k->lock);
+	sqlite3_close_v2(k->db);
+	free(k);
+}
+
+void
+imp_wal_wait(bc_project *p)
+{
+	struct imp_ckpt *k = active_ckpt;
+	if (!k || k->main != p->db || p->wal_frames < WAL_HIGH_FRAMES)
+		return;
+	/* the next transaction restarts the WAL if every frame is copied when it begins */
+	pthread_mutex_lock(&k->lock);
+	k->urgent = 1;
+	pthread_cond_signal(&k->wake);
+	while (k->done != k->req && !k->stop)
+		pthread_cond_wait(&k->idle, &k->lock);
+	k->urgent = 0;
+	pthread_mutex_unlock(&k->lock);
 }
 
 /* Store one item read from the source. */
@@ -134,8 +301,7 @@ pipe_inline(struct imp_ctx *c, size_t n, const struct imp_reader *rd)
 	}
 	if (rd->thread_free)
 		rd->thread_free(state);
-	item_clear(&it);
-	bc_buf_free(&it.warnings);
+	item_free(&it);
 	return rc;
 }
 
@@ -174,6 +340,8 @@ imp_pipe(struct imp_ctx *c, size_t n, const struct imp_reader *rd)
 		rc = pipe_inline(c, n, rd);
 		goto done;
 	}
+	if (!c->ckpt)
+		c->ckpt = ckpt_start(c->p);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct slot *s = &pp->slots[i % QUEUE];
 		pthread_mutex_lock(&pp->lock);
@@ -198,10 +366,8 @@ imp_pipe(struct imp_ctx *c, size_t n, const struct imp_reader *rd)
 	for (int i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 done:
-	for (int i = 0; i < QUEUE; i++) {
-		item_clear(&pp->slots[i].item);
-		bc_buf_free(&pp->slots[i].item.warnings);
-	}
+	for (int i = 0; i < QUEUE; i++)
+		item_free(&pp->slots[i].item);
 	pthread_cond_destroy(&pp->filled);
 	pthread_cond_destroy(&pp->freed);
 	pthread_mutex_destroy(&pp->lock);

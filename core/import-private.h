@@ -44,10 +44,16 @@ struct imp_run {
 	struct imp_series *series; size_t nseries, capseries;
 	int64_t bad_lines;
 	uint64_t quick;          /* cheap change fingerprint of the source files (0: none) */
+	char digest[17];         /* imp_run_digest ("": not computed yet) */
+	size_t nkept;            /* series[nseries..nkept): emptied, their pts kept for reuse */
 };
 
 void imp_run_init(struct imp_run *r);
 void imp_run_clear(struct imp_run *r);
+/* Clear r for the next run but keep its series' point buffers for reuse. */
+void imp_run_recycle(struct imp_run *r);
+/* Digest of everything stored for the run, into r->digest (sorts its arrays). */
+void imp_run_digest(struct imp_run *r);
 /* Set a string field (copies; NULL clears). */
 void imp_set(char **field, const char *value);
 /* Add a param; the first value of a key wins. Returns 0, or 1 if it was a duplicate. */
@@ -102,6 +108,8 @@ struct imp_ctx {
 	struct imp_keyid *keys;  /* metric name -> metric_keys id (open addressing) */
 	size_t nkeys, keycap;
 	int64_t cache_size;      /* the connection's cache_size before the import (0: unchanged) */
+	struct imp_ckpt *ckpt;   /* the checkpoint thread (import-pipe.c), or NULL */
+	int secure_delete;       /* the connection's secure_delete before the import (-1: unchanged) */
 };
 /* SQLite page cache during an import (KiB), above a batch's size */
 #define IMP_CACHE_KIB "49152"
@@ -116,6 +124,8 @@ int imp_end(struct imp_ctx *c, int rc);
  * quick fingerprint is unchanged (counted as unchanged; nothing is read).
  */
 int imp_quick_unchanged(struct imp_ctx *c, const char *src_id, uint64_t quick);
+/* Imported completely before (and no --full): its files need no ordering. */
+int imp_is_known(struct imp_ctx *c, const char *src_id);
 /* The same test without counting (safe on reader threads: reads only). */
 int imp_quick_match(struct imp_ctx *c, const char *src_id, uint64_t quick);
 void imp_count_unchanged(struct imp_ctx *c);
@@ -138,6 +148,10 @@ struct imp_reader {
 	void (*read)(void *state, size_t i, struct imp_item *out);
 	void *payload;
 };
+/* Before a write transaction: wait for the checkpoint thread when the WAL is long. */
+void imp_wal_wait(bc_project *p);
+/* After the last commit: stop the checkpoint thread and truncate the WAL. */
+void imp_wal_finish(struct imp_ctx *c);
 /* Read and store n items; returns 0 or <0 (a store error: readers are stopped). */
 int imp_pipe(struct imp_ctx *c, size_t n, const struct imp_reader *rd);
 /* Store a run read from the source: add, update or leave it. Returns 0 or <0 (fatal). */
@@ -219,6 +233,11 @@ int imp_doc_int(const struct imp_doc *d, const char *key, int64_t *out);
 int imp_parse_double(const char *s, const char *end, double *out);
 /* Same, fast for plain decimals (metric files); falls back to imp_parse_double. */
 int imp_parse_number(const char *s, const char *end, double *out);
+/*
+ * m * 10^e10 (negated if neg) when that is exact by the fast paths of
+ * imp_parse_number (m of at most 19 digits); -1: use imp_parse_double.
+ */
+int imp_decimal_value(uint64_t m, int e10, int neg, double *out);
 /* A decimal integer of at most 18 digits. */
 int imp_parse_int(const char *s, const char *end, int64_t *out);
 
@@ -230,6 +249,10 @@ void imp_mlflow_tag(struct imp_ctx *c, struct imp_run *r, const char *key, const
 	size_t vlen);
 void imp_mlflow_param(struct imp_ctx *c, struct imp_run *r, const char *key, const char *val,
 	size_t vlen);
+/* Parse one metric file (text of len bytes) into r's series `key`; where
+ * names the run directory in warnings. Malformed lines are counted. */
+void imp_mlflow_metric(struct imp_ctx *c, struct imp_run *r, const char *text, size_t len,
+	const char *where, const char *key);
 int imp_mlflow_files(bc_project *p, const char *root, const bc_import_options *opts,
 	bc_import_stats *stats);
 int imp_mlflow_db(bc_project *p, const char *path, const bc_import_options *opts,

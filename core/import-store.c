@@ -23,15 +23,16 @@
 #define NAME_MAX_LEN 200
 #define MAX_KEY_LEN 250         /* as core/metric.c */
 /*
- * Points per chunk row: 168 points (4032 bytes) keep a row inside its b-tree
- * page (SQLite's largest local payload of a WITHOUT ROWID row with 16 KiB
- * pages is 4086 bytes); bigger rows spill into overflow pages whose unused
- * tails cost ~45% more store and writes for 1000-step series.
+ * Points per chunk row: the whole row (run id, key, seq, n, step range, the
+ * points and their 96-byte summary) must stay within SQLite's largest local
+ * payload of a WITHOUT ROWID row with 16 KiB pages (4086 bytes); a bigger row
+ * spills into a 16 KiB overflow page of its own, which quadruples the store
+ * and its writes. 160 points (3840 bytes) leave room for 8-byte steps.
  */
-#define CHUNK_POINTS 168
-#define BATCH_MS 250
-#define BATCH_RUNS 32           /* a kill -9 loses at most this many runs' work */
-#define BATCH_POINTS (512u << 10) /* 12 MB of chunks: well inside IMP_CACHE_KIB */
+#define CHUNK_POINTS 160
+#define BATCH_MS 500
+#define BATCH_RUNS 128          /* a kill -9 loses at most this many runs' work */
+#define BATCH_POINTS (1u << 20)  /* 24 MB of chunks: inside IMP_CACHE_KIB */
 
 static const char *const sql_text[IMP_NSQL] = {
 	[IMP_SQL_CURRENT] = "SELECT r.id, s.src_name FROM runs r LEFT JOIN import_state s"
@@ -101,6 +102,7 @@ imp_batch_begin(struct imp_ctx *c)
 {
 	if (c->batch)
 		return 0;
+	imp_wal_wait(c->p);
 	if (bc_tx_begin(c->p) < 0)
 		return -1;
 	c->batch = 1;

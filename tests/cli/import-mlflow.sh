@@ -48,6 +48,39 @@ echo "1700000005000 0.5 5" >> "$m/1/a1a1a1a1/metrics/loss"
 like "$(bc import mlflow "$m" 2>&1)" '0 added, 1 updated, 2 unchanged' "a changed run is updated"
 is "$(bc metrics alpha loss --csv | grep -c '^loss,')" 6 "with its new point"
 
+# ---- metric values come in bit for bit (the fast line parser, and its fallbacks) ----
+x=$T_TMP/exact/mlruns
+"$PY" - "$x" <<'PYEOF' > exact-want.txt
+import os, random, struct, sys
+random.seed(11)
+d = os.path.join(sys.argv[1], "1", "e0e0e0e0")
+for sub in ("params", "tags", "metrics"):
+    os.makedirs(os.path.join(d, sub))
+open(os.path.join(sys.argv[1], "1", "meta.yaml"), "w").write("experiment_id: '1'\nlifecycle_stage: active\nname: exact\n")
+open(os.path.join(d, "meta.yaml"), "w").write("run_uuid: e0e0e0e0\nstatus: 3\nstart_time: 1700000000000\n")
+open(os.path.join(d, "tags", "mlflow.runName"), "w").write("exact")
+vals = []
+for i in range(20000):
+    k = i % 8
+    if k == 0: v = random.random()
+    elif k == 1: v = 1.0 / random.randint(1, 10 ** 6)
+    elif k == 2: v = struct.unpack("d", struct.pack("Q", random.getrandbits(63)))[0]
+    elif k == 3: v = random.uniform(-1e6, 1e6)
+    elif k == 4: v = float(random.randint(-10 ** 17, 10 ** 17))
+    elif k == 5: v = random.random() * 10.0 ** random.randint(-30, 30)
+    elif k == 6: v = round(random.random(), random.randint(0, 20))
+    else: v = -random.random() / 1000
+    if v != v or abs(v) == float("inf"): v = 0.5
+    vals.append(v)
+with open(os.path.join(d, "metrics", "v"), "w") as f:
+    f.write("".join("%d %r %d\n" % (1700000000000 + i, v, i) for i, v in enumerate(vals)))
+print("\n".join(struct.pack(">d", v).hex() for v in vals))
+PYEOF
+mkdir exact && (cd exact && bc init >/dev/null && bc import mlflow -q "$x" && bc export 2>/dev/null) > exact.jsonl
+"$PY" -c "import json, struct, sys
+for p in json.loads(open(sys.argv[1]).readline())['series']['v']: print(struct.pack('>d', float(p[1])).hex())" exact.jsonl > exact-got.txt
+cmp -s exact-want.txt exact-got.txt; ok $? "20,000 metric values of every shape read bit for bit"
+
 # ---- bad input ----
 mkrun 1 d4d4d4d4 3 delta
 head -c 30 "$m/1/d4d4d4d4/meta.yaml" > t && mv t "$m/1/d4d4d4d4/meta.yaml"

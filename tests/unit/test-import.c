@@ -331,4 +331,68 @@ TEST(number_parser)
 	ok(imp_parse_number("nan", "nan" + 3, &a) == 0 && isnan(a), "nan accepted");
 }
 
+/* Metric files through the line parser (digits read eight at a time): every
+ * value as strtod reads it, steps and timestamps exact, odd lines counted. */
+TEST(metric_lines)
+{
+	struct imp_ctx c;
+	bc_import_stats st;
+	struct imp_run r;
+	bc_buf text = BC_BUF_INIT;
+	double *want = malloc(200000 * sizeof *want);
+	char num[64];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	memset(&c, 0, sizeof c);
+	memset(&st, 0, sizeof st);
+	c.stats = &st;
+	imp_run_init(&r);
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		double v;
+		switch (i % 5) {
+		case 0: v = 1.0 / (double)(x % 1000000 + 1); break;
+		case 1: v = (double)(x >> 11) / 9007199254740992.0; break;
+		case 2: v = -(double)(x % 100000000000ULL) / 1000.0; break;
+		case 3: v = (double)(x >> 11) * 1e-12; break;
+		default: memcpy(&v, &x, sizeof v); if (v != v || isinf(v)) v = 0.25; break;
+		}
+		snprintf(num, sizeof num, i % 2 ? "%.17g" : "%.16g", v);
+		want[i] = strtod(num, NULL);
+		bc_buf_printf(&text, "%lld %s %d\n", 1700000000000LL + i * 7, num, i * 3);
+	}
+	bc_buf_puts(&text, "1700000000000 0.5\n17 garbage 1\n1.7e12 2.5 4\n");
+	imp_mlflow_metric(&c, &r, text.data, text.len, "run", "m");
+	int bad = 0;
+	const struct imp_series *s = r.nseries == 1 ? &r.series[0] : NULL;
+	ok(s && s->n == 200002, "every good line is a point (%zu)", s ? s->n : 0);
+	for (size_t i = 0; s && i < 200000 && i < s->n; i++) {
+		const bc_point *pt = &s->pts[i];
+		if (memcmp(&pt->value, &want[i], sizeof want[i]) || pt->step != (int64_t)i * 3 ||
+				pt->wall_ms != 1700000000000LL + (int64_t)i * 7) {
+			if (bad++ < 5)
+				diag("line %zu: got %lld %.17g %lld want %.17g", i + 1, (long long)pt->wall_ms,
+					pt->value, (long long)pt->step, want[i]);
+		}
+	}
+	is_int(bad, 0, "values bit for bit as strtod, steps and times exact");
+	ok(s && s->n == 200002 && s->pts[200000].step == 0 && s->pts[200001].wall_ms == 1700000000000LL &&
+		s->pts[200001].step == 4, "two-field and float-timestamp lines read");
+	is_int(r.bad_lines, 1, "the garbage line counted");
+	is_int(st.warnings, 1, "and named in a warning");
+	/* recycling keeps small point buffers for the next run's series */
+	imp_run_recycle(&r);
+	ok(r.nseries == 0 && r.nkept == 1 && !r.series[0].pts, "a recycled run has no series, nor a big buffer");
+	struct imp_series *small = imp_run_series(&r, "small");
+	for (int i = 0; small && i < 100; i++)
+		imp_series_add(small, i, i * 0.5, 1700000000000LL + i);
+	const bc_point *buf = small ? small->pts : NULL;
+	imp_run_recycle(&r);
+	struct imp_series *again = imp_run_series(&r, "other");
+	ok(buf && again && again->n == 0 && again->pts == buf && !strcmp(again->key, "other"),
+		"a small one is reused by the next series");
+	imp_run_clear(&r);
+	bc_buf_free(&text);
+	free(want);
+}
+
 TAP_MAIN
