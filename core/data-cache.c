@@ -189,6 +189,8 @@ cache_insert_fd(bc_project *p, int fd, const struct stat *before, int sync,
 		if (err)
 			snprintf(err, errsz, "changed while being hashed: try again once nothing writes to it");
 	}
+	if (!rc)
+		data_stamp_set(out, hex);   /* hashed as written: checkout need not re-hash */
 	if (!rc && sync && fsync(out) < 0) {
 		rc = -errno;
 		set_err(err, errsz, "cannot sync %s: %s", tmp, strerror(-rc));
@@ -235,6 +237,8 @@ cache_insert_buf(bc_project *p, const void *data, size_t len, char hex[BC_DATA_H
 			left -= (size_t)n;
 		}
 	}
+	if (!rc)
+		data_stamp_set(fd, hex);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -539,10 +543,16 @@ cache_put_out(bc_project *p, const char *hex, int dirfd, const char *name, int m
 			if (ioctl(out, FICLONE, in) == 0) {
 				cloned = 1; /* verify the object itself: same bytes */
 				char why[128];
-				corrupt = cache_verify(p, hex, why, sizeof why) != 0;
+				corrupt = !data_stamp_ok(in, hex) && cache_verify(p, hex, why, sizeof why) != 0;
 			}
 #endif
-			if (!cloned) {
+			if (!cloned && data_stamp_ok(in, hex)) {
+				/* hashed when stored and not written since: copy, no re-hash */
+				rc = data_copy_fd(in, out);
+				if (rc < 0)
+					snprintf(err, errsz, "cannot write: %s%s", strerror(-rc),
+						rc == -ENOSPC ? " (disk full)" : "");
+			} else if (!cloned) {
 				rc = copy_verified(in, out, hex, err, errsz);
 				if (rc == 1) {
 					corrupt = 1;

@@ -7,10 +7,13 @@
  * cache, no read), which would lose data (content not in the cache: refused
  * unless forced), which parents to create (opened with O_NOFOLLOW at every
  * step: nothing is written through a symlink). Then the files are written as
- * temps `.NAME.bctmp` beside their targets on a pool of threads, made durable
- * with one syncfs(), and renamed over the targets. Every file is old or new
- * at any moment; a re-run after a kill reuses the temps and converges. A
- * single file is fsynced and renamed on its own.
+ * temps `.NAME.bctmp` beside their targets on a pool of threads, and renamed
+ * over the targets. Every file is old or new at any moment; a re-run after a
+ * kill reuses the temps and converges. The workspace is not fsynced, as git
+ * and DVC do not fsync a checkout: the cache holds the durable copy, and a
+ * file cut short by a power failure differs from its stat-cache entry, so
+ * `data status` shows it modified and `checkout --force` writes it again.
+ * Objects stamped as verified (data-stamp.c) are copied without re-hashing.
  */
 #include "config.h"
 #include <errno.h>
@@ -32,7 +35,7 @@ struct cjob {
 struct co {
 	bc_project *p;
 	data_stat *sc;
-	int mode, force, sync_each;
+	int mode, force;
 	bc_data_list *out;
 	int refused, written;
 	int *ptr_refused;          /* per pointer */
@@ -221,33 +224,29 @@ write_job(size_t i, void *arg)
 			j->rel, strerror(errno));
 		return j->rc = BC_ERROR;
 	}
-	int rc = cache_put_out(c->p, j->hash, dfd, base, c->mode, !c->sync_each, j->err, sizeof j->err);
-	if (rc == 0 && c->sync_each)
-		fsync(dfd);
+	/* deferred: written as the temp only; execute() renames it */
+	int rc = cache_put_out(c->p, j->hash, dfd, base, c->mode, 1, j->err, sizeof j->err);
 	close(dfd);
 	if (rc)
 		j->rc = rc < 0 ? rc : BC_EINVALID;
 	return j->rc;
 }
 
-/* Write every planned file; then (batched) sync once and rename into place. */
+/* Write every planned file as a temp (on a pool of threads), then rename each into place. */
 static int
 execute(struct co *c)
 {
 	bc_project *p = c->p;
 	int64_t t0 = data_now_ns();
-	c->sync_each = c->njobs <= 1;
-	data_parallel(c->njobs, c->sync_each ? 1 : data_threads(c->opts ? c->opts->threads : 0), write_job, c);
-	int rfd = open(bc_project_root(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-	if (!c->sync_each && rfd >= 0 && syncfs(rfd) < 0)
-		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot sync the workspace: %s", strerror(errno));
+	data_parallel(c->njobs, data_threads(c->opts ? c->opts->threads : 0), write_job, c);
+	int rc = 0;
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct cjob *j = &c->jobs[i];
 		const char *base;
 		int dfd = data_walk_parent(bc_project_root(p), j->rel, 0, &base, NULL);
 		char tmp[512];
 		data_tmp_name(base, tmp, sizeof tmp);
-		if (!j->rc && !rc && !c->sync_each && dfd >= 0 && renameat(dfd, tmp, dfd, base) < 0) {
+		if (!j->rc && !rc && dfd >= 0 && renameat(dfd, tmp, dfd, base) < 0) {
 			snprintf(j->err, sizeof j->err, "%s", strerror(errno));
 			j->rc = BC_ERROR;
 		}
@@ -273,10 +272,6 @@ execute(struct co *c)
 			c->opts->progress(&pr, c->opts->payload);
 		}
 	}
-	if (!c->sync_each && rfd >= 0 && rc == 0 && syncfs(rfd) < 0)
-		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot sync the workspace: %s", strerror(errno));
-	if (rfd >= 0)
-		close(rfd);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,24 @@
 #include "data-internal.h"
 
 #define NBUF 3
+
+/* SHA-256 fetched once: OpenSSL 3 would otherwise look the algorithm up
+ * again on every EVP_Digest and EVP_DigestInit_ex (a few % of a small-file add). */
+static const EVP_MD *sha256_fetched;
+
+static void
+fetch_sha256(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256_md(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fetch_sha256);
+	return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
 
 void
 data_hex(const unsigned char *md, char hex[BC_DATA_HEX])
@@ -43,7 +62,7 @@ data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+	if (!EVP_Digest(data, len, md, &mdlen, sha256_md(), NULL))
 		return -EIO;
 	data_hex(md, hex);
 	return 0;
@@ -130,7 +149,7 @@ int
 data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	if (!ctx || !EVP_DigestInit_ex(ctx, sha256_md(), NULL)) {
 		EVP_MD_CTX_free(ctx);
 		return -ENOMEM;
 	}

@@ -18,6 +18,12 @@ int data_is_hex(const char *s);
 /* Hash everything readable from fd; if out_fd >= 0, also write it there (a
  * writer thread overlaps the write with the hash). Returns 0 or -errno. */
 int data_hash_copy(int fd, int out_fd, char hex[BC_DATA_HEX], int64_t *size);
+/* Verified-object stamps (data-stamp.c): record on an object just hashed
+ * as `hex` its size and mtime (nothing where the filesystem has no xattrs);
+ * whether the stamp still matches the object as it is; copy in the kernel. */
+void data_stamp_set(int fd, const char *hex);
+int data_stamp_ok(int fd, const char *hex);
+int data_copy_fd(int in, int out);
 int data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX]);
 int data_threads(int wanted);
 /* Run fn(i, arg) for i in [0, n) on `threads` threads; returns the first

@@ -23,3 +23,5 @@ FN(int, EVP_DigestFinal_ex, (EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s
 FN(int, EVP_Digest, (const void *data, size_t count, unsigned char *md, unsigned int *size,
 	const EVP_MD *type, ENGINE *impl), (data, count, md, size, type, impl), 0)
 FN(const EVP_MD *, EVP_sha256, (void), (), NULL)
+FN(EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties),
+	(ctx, algorithm, properties), NULL)
