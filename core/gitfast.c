@@ -137,25 +137,37 @@ struct stat_job {
 	const unsigned char *ix;
 	const struct stat *ist;
 	const struct ix_entry *ents;
-	size_t lo, hi;
+	size_t count;
+	size_t *next;            /* the next entry no worker has taken yet */
 	volatile int *stop;      /* set by the first worker that finds a change */
 	int rc;
 };
 
-/* lstat the entries [lo, hi) against their index stat data: 0 all match,
- * 1 one may have changed (or is racy). Entries are sorted by path, so each
- * directory is opened once and its files looked up relative to it. */
+/* Entries a worker takes at a time: workers share the pass dynamically, so
+ * one that shares its core with the caller's other work (the store opening
+ * beside a prefetched read) does not leave the rest waiting at the end. */
+#define STAT_CHUNK 256
+
+/* lstat index entries, a chunk at a time, against their stat data: 0 all
+ * match, 1 one may have changed (or is racy). Entries are sorted by path, so
+ * each directory is opened once a chunk and its files looked up relative to it. */
 static void *
 stat_range(void *arg)
 {
 	struct stat_job *j = arg;
 	int dfd = -1;
 	char dir[PATH_MAX] = "";
-	size_t dlen = 0;
+	size_t dlen = 0, i = 0, hi = 0;
 	j->rc = 0;
-	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
-		if ((i & 255) == 0 && *j->stop)
-			break;
+	for (; j->rc == 0; i++) {
+		if (i >= hi) {
+			if (*j->stop)
+				break;
+			i = __atomic_fetch_add(j->next, STAT_CHUNK, __ATOMIC_RELAXED);
+			if (i >= j->count)
+				break;
+			hi = i + STAT_CHUNK < j->count ? i + STAT_CHUNK : j->count;
+		}
 		const unsigned char *e = j->ix + j->ents[i].off;
 		const char *path = (const char *)e + j->ents[i].head;
 		size_t plen = j->ents[i].plen;
@@ -266,18 +278,15 @@ index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *
 			nw = (size_t)(cpus > 0 ? cpus : 1);
 		if (nw > STAT_WORKERS_MAX)
 			nw = STAT_WORKERS_MAX;
-		size_t started = 0;
+		size_t started = 0, next = 0;
 		for (size_t w = 0; w < nw; w++) {
-			jobs[w] = (struct stat_job){ wtfd, ix, ist, ents, count * w / nw, count * (w + 1) / nw,
-				&stop, 0 };
+			jobs[w] = (struct stat_job){ wtfd, ix, ist, ents, count, &next, &stop, 0 };
 			/* the calling thread takes the first range itself */
 			if (w > 0 && pthread_create(&th[w], NULL, stat_range, &jobs[w]) != 0)
 				break;
 			started = w + 1;
 		}
-		if (started < nw)           /* a thread failed to start: do the rest here */
-			jobs[0].hi = count;
-		stat_range(&jobs[0]);
+		stat_range(&jobs[0]);           /* takes whatever a missing thread would have */
 		rc = jobs[0].rc;
 		for (size_t w = 1; w < started; w++) {
 			pthread_join(th[w], NULL);
