@@ -428,15 +428,6 @@ key_id(struct imp_ctx *c, const char *key)
 	return id;
 }
 
-static void
-bind_num(sqlite3_stmt *st, int i, double v)
-{
-	if (isnan(v))
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_double(st, i, v);
-}
-
 /* One series as core/metric.c's ingest would store it into an empty run. */
 static int
 write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_t now)
@@ -485,8 +476,8 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, kid);
-	bind_num(st, 3, first->value);
-	bind_num(st, 4, last->value);
+	bc_bind_num(st, 3, first->value);
+	bc_bind_num(st, 4, last->value);
 	if (have_minmax) {
 		sqlite3_bind_double(st, 5, m.min);
 		sqlite3_bind_double(st, 6, m.max);

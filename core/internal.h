@@ -43,6 +43,8 @@ void bc_metric_chunk_summary(const bc_point *pts, size_t n, bc_point sum[4]);
 /* Fold one point into a summary's min and max (NaN skipped, first of ties
  * kept); `have` says whether min/max hold a value yet. */
 void bc_metric_fold_minmax(bc_metric_summary *m, int *have, const bc_point *pt);
+/* Bind a summary value (core/metric.c): NaN, "no value", as NULL. */
+void bc_bind_num(sqlite3_stmt *st, int i, double v);
 
 #define BC_SCHEMA_VERSION 9
 int bc_store_open(bc_project *p, const char *path, int readonly);

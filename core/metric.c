@@ -359,8 +359,9 @@ flush_finalize(struct flush_stmts *s)
 		sqlite3_finalize(all[i]);
 }
 
-static void
-bind_num(sqlite3_stmt *st, int i, double v)
+/* A summary value: NaN (no value yet) is stored as NULL. */
+void
+bc_bind_num(sqlite3_stmt *st, int i, double v)
 {
 	if (isnan(v))
 		sqlite3_bind_null(st, i);
@@ -503,8 +504,8 @@ flush_key(bc_ingest *in, struct flush_stmts *s, struct key_state *k)
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, in->run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, key_id);
-	bind_num(st, 3, m.first);
-	bind_num(st, 4, m.last);
+	bc_bind_num(st, 3, m.first);
+	bc_bind_num(st, 4, m.last);
 	if (have_minmax) {
 		sqlite3_bind_double(st, 5, m.min);
 		sqlite3_bind_double(st, 6, m.max);

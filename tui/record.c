@@ -223,15 +223,17 @@ set_child_env(bc_project *p, const char *id, const char *dir)
 	}
 }
 
+/* The variables a run's command gets from us (see set_child_env()). */
+static const char *const child_vars[] = { "BANCADA_RUN_ID", "BANCADA_PROJECT", "BANCADA_METRICS",
+	"BANCADA_PARAMS", "PYTHONPATH" };
+enum { NSET = sizeof child_vars / sizeof child_vars[0] };
+
 /* The child's environment for posix_spawn: ours, with the variables
  * set_child_env() would set replaced. NULL when out of memory. */
 static char **
 child_envp(bc_project *p, const char *id, const char *dir)
 {
 	extern char **environ;
-	static const char *const names[] = { "BANCADA_RUN_ID", "BANCADA_PROJECT", "BANCADA_METRICS",
-		"BANCADA_PARAMS", "PYTHONPATH" };
-	enum { NSET = sizeof names / sizeof names[0] };
 	const char *old_pp = getenv("PYTHONPATH"), *helper = python_helper_dir();
 	char *vals[NSET] = {
 		bc_sprintf("BANCADA_RUN_ID=%s", id),
@@ -257,8 +259,8 @@ child_envp(bc_project *p, const char *id, const char *dir)
 	for (size_t i = 0; i < n; i++) {
 		int replaced = 0;
 		for (int k = 0; k < NSET && !replaced; k++) {
-			size_t len = strlen(names[k]);
-			replaced = !strncmp(environ[i], names[k], len) && environ[i][len] == '=';
+			size_t len = strlen(child_vars[k]);
+			replaced = !strncmp(environ[i], child_vars[k], len) && environ[i][len] == '=';
 		}
 		if (!replaced)
 			env[m++] = environ[i];
@@ -276,7 +278,7 @@ free_envp(char **env)
 	size_t m = 0;
 	while (env && env[m])
 		m++;
-	for (size_t k = 0; env && k < 5 && k < m; k++)
+	for (size_t k = 0; env && k < NSET && k < m; k++)
 		free(env[m - 1 - k]);
 	free(env);
 }
