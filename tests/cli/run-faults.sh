@@ -75,11 +75,12 @@ locked=$(cat w*.out reader.err 2>/dev/null | grep -c "locked")
 is "$locked" 0 "no 'database is locked' reached the user"
 
 # kill -9 of the recorder mid-run: the run becomes crashed, channel points recovered
-"$BANCADA" run -q -n victim -- sh -c 'i=0; while [ $i -lt 50 ]; do printf "{\"step\": %d, \"x\": 1}\n" $i >> "$BANCADA_METRICS"; i=$((i+1)); done; touch victim-ready; sleep 30' > /dev/null 2>&1 &
+"$BANCADA" run -q -n victim -- sh -c 'i=0; while [ $i -lt 50 ]; do printf "{\"step\": %d, \"x\": 1}\n" $i >> "$BANCADA_METRICS"; i=$((i+1)); done; echo $$ > victim-pid; touch victim-ready; exec sleep 30' > /dev/null 2>&1 &
 rec=$!
 n=0; while [ $n -lt 100 ] && [ ! -f victim-ready ]; do sleep 0.1; n=$((n+1)); done
 kill -9 $rec; wait $rec 2>/dev/null
-pkill -f 'sleep 30' 2>/dev/null
+# only the orphaned command itself (it exec'd sleep), never anyone else's process
+[ -s victim-pid ] && kill "$(cat victim-pid)" 2>/dev/null
 j=$(bc show victim --json)
 like "$j" '"status": "crashed"' "a run whose recorder was killed is shown as crashed"
 like "$j" '"count": 50' "every point that reached the channel is recovered"
