@@ -28,15 +28,6 @@ struct strset {
 	size_t cap, n;
 };
 
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* Insert; returns 1 if added, 0 if present, -1 on OOM. */
 static int
 strset_add(struct strset *s, const char *str)
@@ -48,7 +39,7 @@ strset_add(struct strset *s, const char *str)
 			return -1;
 		for (size_t i = 0; i < s->cap; i++)
 			if (s->v[i]) {
-				size_t j = fnv(s->v[i]) & (cap - 1);
+				size_t j = bc_hash_bytes(s->v[i], strlen(s->v[i])) & (cap - 1);
 				while (v[j])
 					j = (j + 1) & (cap - 1);
 				v[j] = s->v[i];
@@ -57,7 +48,7 @@ strset_add(struct strset *s, const char *str)
 		s->v = v;
 		s->cap = cap;
 	}
-	size_t j = fnv(str) & (s->cap - 1);
+	size_t j = bc_hash_bytes(str, strlen(str)) & (s->cap - 1);
 	while (s->v[j]) {
 		if (!strcmp(s->v[j], str))
 			return 0;

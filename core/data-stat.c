@@ -46,9 +46,7 @@ data_now_ns(void)
 static uint64_t
 fnv(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	uint64_t h = bc_hash_bytes(s, strlen(s));
 	/* FNV's low bits mix poorly (paths differ at their end): finish them */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

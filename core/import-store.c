@@ -372,15 +372,6 @@ imp_update_quick(struct imp_ctx *c, const char *id, uint64_t quick)
 
 /* ---- series: chunks and summaries written directly (fresh series only) ---- */
 
-static uint64_t
-key_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* The metric_keys id of key (cached for the whole import), or -1. */
 static int64_t
 key_id(struct imp_ctx *c, const char *key)
@@ -393,7 +384,7 @@ key_id(struct imp_ctx *c, const char *key)
 		for (size_t i = 0; i < c->keycap; i++) {
 			if (!c->keys[i].key)
 				continue;
-			size_t h = key_hash(c->keys[i].key) & (ncap - 1);
+			size_t h = bc_hash_bytes(c->keys[i].key, strlen(c->keys[i].key)) & (ncap - 1);
 			while (nk[h].key)
 				h = (h + 1) & (ncap - 1);
 			nk[h] = c->keys[i];
@@ -402,7 +393,7 @@ key_id(struct imp_ctx *c, const char *key)
 		c->keys = nk;
 		c->keycap = ncap;
 	}
-	size_t h = key_hash(key) & (c->keycap - 1);
+	size_t h = bc_hash_bytes(key, strlen(key)) & (c->keycap - 1);
 	while (c->keys[h].key) {
 		if (!strcmp(c->keys[h].key, key))
 			return c->keys[h].id;

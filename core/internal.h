@@ -32,6 +32,8 @@ int bc_read_file(const char *path, char **out, size_t *len);
 /* Write a file atomically: temp in the same dir, fsync, rename, fsync dir. */
 int bc_write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int bc_fsync_dir(const char *dir);
+/* FNV-1a of `n` bytes, for in-memory hash tables (never stored). */
+uint64_t bc_hash_bytes(const void *s, size_t n);
 /* Remove a directory tree (no symlink following). */
 int bc_rm_rf(const char *path);
 

@@ -39,15 +39,6 @@ struct bc_ingest {
 	int64_t bad_lines;
 };
 
-static uint64_t
-hash_str(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 int
 bc_ingest_new(bc_ingest **out, bc_project *p, const char *run_id)
 {
@@ -73,7 +64,7 @@ key_find(bc_ingest *in, const char *key, size_t len)
 		for (size_t i = 0; i < in->cap; i++) {
 			if (!in->keys[i].key)
 				continue;
-			size_t h = hash_str(in->keys[i].key, strlen(in->keys[i].key)) & (ncap - 1);
+			size_t h = bc_hash_bytes(in->keys[i].key, strlen(in->keys[i].key)) & (ncap - 1);
 			while (nk[h].key)
 				h = (h + 1) & (ncap - 1);
 			nk[h] = in->keys[i];
@@ -82,7 +73,7 @@ key_find(bc_ingest *in, const char *key, size_t len)
 		in->keys = nk;
 		in->cap = ncap;
 	}
-	size_t h = hash_str(key, len) & (in->cap - 1);
+	size_t h = bc_hash_bytes(key, len) & (in->cap - 1);
 	while (in->keys[h].key) {
 		if (!strncmp(in->keys[h].key, key, len) && in->keys[h].key[len] == '\0')
 			return &in->keys[h];

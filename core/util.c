@@ -283,3 +283,13 @@ bc_rm_rf(const char *path)
 		rc = -errno;
 	return rc;
 }
+
+uint64_t
+bc_hash_bytes(const void *s, size_t n)
+{
+	const unsigned char *b = s;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
