@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Sourced by every bench/*.sh right after it sets BANCADA (its argument or the
 # environment): makes BANCADA the absolute path of the real binary.
-# In a build tree ./bancada is a libtool wrapper script (a bash start, ~60 ms,
-# per call): timing it would time bash. The real program is .libs/bancada next
-# to it, run with LD_LIBRARY_PATH pointing at the uninstalled core library.
+# The program links core's objects in, so ./bancada in a build tree is the
+# real binary. Should it ever be a libtool wrapper script (a bash start, ~60 ms
+# per call: timing it would time bash), the real program is .libs/bancada next
+# to it, run with LD_LIBRARY_PATH pointing at the uninstalled libraries.
 BANCADA=${BANCADA:-./bancada}
 case $BANCADA in
 */*) ;;

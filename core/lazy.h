@@ -29,6 +29,7 @@ struct bc_lazy_lib {
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_git;
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_archive;
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_crypto;
+BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_yaml;
 
 /* Load the library now (once; thread-safe). 0, or -1 with lib->err set. */
 BC_LAZY_HIDDEN int bc_lazy_load(struct bc_lazy_lib *lib);
@@ -40,13 +41,15 @@ BC_LAZY_HIDDEN int bc_lazy_require(bc_project *p, struct bc_lazy_lib *lib, bc_er
 /*
  * A thunk: `ret name params` forwards `args` to the real function, resolved
  * once; returns `fail` when the library or the symbol cannot be loaded.
- * Defining it with the header's name makes the compiler check the prototype.
+ * Defining it with the header's name makes the compiler check the prototype
+ * (the name in parentheses, so a function-like macro of the same name, as
+ * curses has, is not expanded).
  * The thunks keep the headers' default visibility (a redeclaration cannot
  * hide them); in a process that also links the library itself, whichever
  * definition is found first ends in the same real function.
  */
 #define BC_LAZY_FN(lib, ret, name, params, args, fail) \
-	ret name params \
+	ret (name) params \
 	{ \
 		static __typeof__(&name) fn; \
 		__typeof__(&name) f = __atomic_load_n(&fn, __ATOMIC_ACQUIRE); \
@@ -58,7 +61,7 @@ BC_LAZY_HIDDEN int bc_lazy_require(bc_project *p, struct bc_lazy_lib *lib, bc_er
 		return f args; \
 	}
 #define BC_LAZY_VOID(lib, name, params, args) \
-	void name params \
+	void (name) params \
 	{ \
 		static __typeof__(&name) fn; \
 		__typeof__(&name) f = __atomic_load_n(&fn, __ATOMIC_ACQUIRE); \

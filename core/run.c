@@ -117,6 +117,63 @@ valid_name(bc_project *p, const char *name)
 	return 0;
 }
 
+/* Bind commit, branch, dirty, patch and its full length from `gs` (NULL: no
+ * repository) at parameter `i`; returns the next parameter. */
+static int
+bind_git(sqlite3_stmt *st, int i, const bc_git_state *gs)
+{
+	if (gs) {
+		sqlite3_bind_text(st, i++, gs->commit, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, i++, gs->branch, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, i++, gs->dirty);
+		if (gs->patch_len)
+			sqlite3_bind_blob(st, i, gs->patch, (int)gs->patch_len, SQLITE_STATIC);
+		i++;
+		sqlite3_bind_int64(st, i++, gs->patch_full_len);
+	} else {
+		i += 2;                             /* commit, branch: NULL */
+		sqlite3_bind_int(st, i++, 0);       /* not dirty */
+		i++;                                /* no patch */
+		sqlite3_bind_int64(st, i++, 0);
+	}
+	return i;
+}
+
+int
+bc_run_set_git(bc_project *p, const char *id, const char *dir)
+{
+	bc_git_state gs = { 0 };
+	int g = bc_git_state_read(p, dir ? dir : p->root, 1, BC_GIT_PATCH_CAP, &gs);
+	if (g == BC_ENOTFOUND)
+		return 0;
+	if (g != 0)
+		return g;
+	int rc = -1;
+	sqlite3_stmt *st;
+	if (bc_tx_begin(p) < 0)
+		goto done;
+	if (bc_prepare(p, &st, "UPDATE runs SET git_commit=?,git_branch=?,git_dirty=?,git_patch=?,"
+			"git_patch_full_len=? WHERE id=?") < 0) {
+		bc_tx_rollback(p);
+		goto done;
+	}
+	sqlite3_bind_text(st, bind_git(st, 1, &gs), id, -1, SQLITE_STATIC);
+	int s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE || sqlite3_changes(p->db) != 1) {
+		if (s == SQLITE_DONE)
+			bc_error_set(p, BC_ERR_INPUT, BC_ENOTFOUND, "no run %s", id);
+		else
+			bc_db_error(p, "cannot record the run's git state");
+		bc_tx_rollback(p);
+		goto done;
+	}
+	rc = bc_tx_commit(p);
+done:
+	bc_git_state_clear(&gs);
+	return rc;
+}
+
 int
 bc_run_create(bc_project *p, const bc_run_new *o, char out_id[33])
 {
@@ -174,20 +231,7 @@ bc_run_create(bc_project *p, const bc_run_new *o, char out_id[33])
 	} else {
 		i += 3;
 	}
-	if (have_git) {
-		sqlite3_bind_text(st, i++, gs.commit, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, i++, gs.branch, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, i++, gs.dirty);
-		if (gs.patch_len)
-			sqlite3_bind_blob(st, i, gs.patch, (int)gs.patch_len, SQLITE_STATIC);
-		i++;
-		sqlite3_bind_int64(st, i++, gs.patch_full_len);
-	} else {
-		i += 2;                             /* commit, branch: NULL */
-		sqlite3_bind_int(st, i++, 0);       /* not dirty */
-		i++;                                /* no patch */
-		sqlite3_bind_int64(st, i++, 0);
-	}
+	i = bind_git(st, i, have_git ? &gs : NULL);
 	sqlite3_bind_text(st, i++, env, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, o->note, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, o->experiment, -1, SQLITE_STATIC);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <yaml.h>
 #include "internal.h"
+#include "lazy.h"
 
 void
 bc_value_clear(bc_value *v)
@@ -214,7 +215,8 @@ yaml_flatten(bc_project *p, const char *id, const char *doc, size_t len, const c
 	bc_buf_grow(&key, 64);
 	key.data[0] = '\0';
 	if (!yaml_parser_initialize(&parser))
-		return bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
+		return bc_lazy_require(p, &bc_lazy_yaml, BC_ERR_OS) < 0 ? -1 :
+			bc_error_set(p, BC_ERR_OS, BC_ERROR, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)doc, len);
 	while (!done && rc == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {

@@ -131,6 +131,10 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	nr.argv = (const char *const *)cmdv;
 	nr.cwd = cwd;
 	nr.pid = getpid();
+	/* the git state is read last, just before the command starts: everything
+	 * else about the run is written while the prefetch thread is still on it */
+	int want_git = nr.capture_git;
+	nr.capture_git = 0;
 	char id[33];
 	if (bc_run_create(ctx->p, &nr, id) < 0) {
 		for (int i = 0; i < nfiles; i++)
@@ -158,6 +162,8 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		rc = bc_data_run_snapshot(ctx->p, id);
 	for (int i = 0; i < nin && rc == 0; i++)
 		rc = bc_data_run_io(ctx->p, id, 0, inputs[i], 0);
+	if (rc == 0 && want_git)
+		rc = bc_run_set_git(ctx->p, id, cwd);
 	if (rc < 0) {
 		cmd_project_error(ctx->p);
 		bc_run_finish(ctx->p, id, BC_RUN_FAILED, -1, 0);

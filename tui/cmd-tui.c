@@ -308,7 +308,11 @@ tui_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		options_free();
 		const char *term = getenv("TERM");
 		char why[256];
-		snprintf(why, sizeof why, "cannot use the terminal (TERM=%s)", term ? term : "unset");
+		const char *lib = display_curses_error();
+		if (lib)
+			snprintf(why, sizeof why, "%s", lib);
+		else
+			snprintf(why, sizeof why, "cannot use the terminal (TERM=%s)", term ? term : "unset");
 		return fallback_ls(ctx, why);
 	}
 	config_load_all();

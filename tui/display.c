@@ -5,7 +5,6 @@
  * that restore the terminal, and :save-display.
  */
 #include "config.h"
-#include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
+#include "lazy-curses.h"
 #include "tui.h"
 
 static SCREEN *screen;

@@ -21,7 +21,11 @@ int
 main(int argc, char **argv)
 {
 	struct bc_cmd_ctx ctx = { 0 };
-	setlocale(LC_ALL, "");
+	/* Only the character set comes from the environment: numbers are read
+	 * and written with a dot whatever LC_NUMERIC says (JSON, CSV, `loss:
+	 * 0.25` on stdout), and the eleven other categories would cost a file
+	 * each at every start. */
+	setlocale(LC_CTYPE, "");
 	const char *cs = nl_langinfo(CODESET);
 	ctx.ascii = !(cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8")));
 	ctx.stdout_tty = isatty(STDOUT_FILENO);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -439,16 +440,24 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	int wait_ms = 1;
 	int64_t sample_step = 0;
 	char buf[65536];
+	/* the child's exit wakes poll() through a pidfd (Linux 5.3): no sleep
+	 * between its last output and the moment it can be reaped */
+#ifdef SYS_pidfd_open
+	int pidfd = pid > 0 && !exited ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+#else
+	int pidfd = -1;
+#endif
 	while (out_fd >= 0 || err_fd >= 0 || !exited) {
-		struct pollfd fds[3];
+		struct pollfd fds[4];
 		int nfds = 0, i_out = -1, i_err = -1, i_in = -1;
 		if (out_fd >= 0) { fds[nfds].fd = out_fd; fds[nfds].events = POLLIN; i_out = nfds++; }
 		if (err_fd >= 0) { fds[nfds].fd = err_fd; fds[nfds].events = POLLIN; i_err = nfds++; }
 		if (use_pty && tio_saved && !exited) { fds[nfds].fd = STDIN_FILENO; fds[nfds].events = POLLIN; i_in = nfds++; }
+		if (pidfd >= 0 && !exited) { fds[nfds].fd = pidfd; fds[nfds].events = POLLIN; nfds++; }
 		int pr = 0;
 		if (nfds == 0 && !exited) {
-			/* output closed: wait for the exit, polling from 1 ms up to 200 ms
-			 * so that heartbeats and signals still get through */
+			/* output closed and no pidfd: wait for the exit, polling from 1 ms
+			 * up to 200 ms so that heartbeats and signals still get through */
 			if (waitpid(pid, &status, WNOHANG) == pid) {
 				exited = 1;
 			} else {
@@ -533,6 +542,8 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		if (exited && out_fd < 0 && err_fd < 0)
 			break;
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	restore_tty();
 	if (r.line_len && r.scalars)
 		scan_output(&r, "\n", 1);

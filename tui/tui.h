@@ -50,6 +50,7 @@ extern struct tui_state tui;
 /* ---- display.c ---- */
 int display_init(void);                 /* 0, or -1 when the terminal cannot be used */
 void display_done(void);
+const char *display_curses_error(void);  /* why ncurses could not be loaded, or NULL */
 int display_rows(void);
 int display_cols(void);
 /* Next key, waiting at most timeout_ms (-1 forever); KEY_NONE on timeout. */

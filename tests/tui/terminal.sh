@@ -39,6 +39,18 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T_TMP/stty.after" ] && break; sleep 0.1
 is "$(cat "$T_TMP/stty.after" 2>/dev/null)" "$(cat "$T_TMP/stty.before")" "after SIGSEGV the terminal modes are restored"
 tm_stop
 
+# ncurses is loaded when the workbench opens: when it cannot be, a real
+# terminal gets one line naming the library and what to install, then the table
+mkdir -p "$T_TMP/badlib" && : > "$T_TMP/badlib/$(basename "$(ldconfig -p | awk '/libncursesw?\.so\.[0-9]/ { print $1; exit }')")"
+tm_start 100 24 -c "$PWD" "sh -c 'LD_LIBRARY_PATH=$T_TMP/badlib $BANCADA; echo exit=\$?; sleep 30'"
+tm_check 'exit=0' "ncurses unloadable: the command still ends, exit 0"
+like "$(tm_screen)" 'cannot load ncurses .*: install' "ncurses unloadable: one line says which library and what to install"
+like "$(tm_screen)" 'delta +finished' "ncurses unloadable: the runs are listed like bancada ls"
+tm_stop
+"$BANCADA" ls > /dev/null 2>&1 && LD_LIBRARY_PATH=$T_TMP/badlib "$BANCADA" ls > out 2> err
+ok $? "ncurses unloadable: bancada ls does not need it"
+is "$(cat err)" "" "ncurses unloadable: bancada ls says nothing about it"
+
 # SIGHUP: exit within a second
 tm_start 80 24 -c "$PWD" "sh -c 'echo \$\$ > $T_TMP/pid2; exec $BANCADA'"
 tm_check '\[runs\] 4 runs' "started again"

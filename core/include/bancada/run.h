@@ -115,6 +115,13 @@ typedef struct bc_run_new {
 
 /** Create a run in state `running`, started now. Writes its id to out_id. */
 BC_EXTERN(int) bc_run_create(bc_project *p, const bc_run_new *opts, char out_id[33]);
+/**
+ * Record the git state of the repository containing `dir` (NULL: the
+ * project root) on run `id`: commit, branch, dirty flag and capped patch.
+ * For a run created without capture_git whose other details were written
+ * while the project's git prefetch ran. 0 also when `dir` is in no repository.
+ */
+BC_EXTERN(int) bc_run_set_git(bc_project *p, const char *id, const char *dir);
 
 /**
  * The recorder's sign of life, every few seconds while the run runs. A run
