@@ -118,10 +118,11 @@ py_wall=$(wall); py_cpu=$(cpu)
 mkdir proj && cd proj && "$BANCADA" init >/dev/null
 timed "$BANCADA" import mlflow -q "$tree/mlruns"
 bc_wall=$(wall); bc_cpu=$(cpu)
+store_size=$(du -sh .bancada/bancada.db | cut -f1)
 timed "$BANCADA" import mlflow "$tree/mlruns"
 re_wall=$(wall); re_cpu=$(cpu)
 printf '%-22s: %8s s wall %8s s cpu\n' "python reader" "$py_wall" "$py_cpu"
-printf '%-22s: %8s s wall %8s s cpu\n' "bancada import" "$bc_wall" "$bc_cpu"
+printf '%-22s: %8s s wall %8s s cpu (store: %s)\n' "bancada import" "$bc_wall" "$bc_cpu" "$store_size"
 printf '%-22s: %8s s wall %8s s cpu (goal < 1 s)\n' "bancada re-import" "$re_wall" "$re_cpu"
 echo "ratio python/bancada  : $(awk "BEGIN { printf \"%.1fx wall, %.1fx cpu\", $py_wall / ($bc_wall > 0 ? $bc_wall : 0.01), $py_cpu / ($bc_cpu > 0 ? $bc_cpu : 0.01) }") (goal >= 10x)"
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

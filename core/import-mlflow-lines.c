@@ -227,6 +227,13 @@ imp_mlflow_metric(struct imp_ctx *c, struct imp_run *r, const char *text, size_t
 	int64_t line = 0, bad = 0;
 	size_t want = s->n + len / 24 + 1;    /* lines are rarely shorter */
 	if (want > s->cap) {
+		/* a recycled buffer holds nothing worth copying: no realloc */
+		if (s->n == 0) {
+			free(s->pts);
+			s->pts = NULL;
+			s->cap = 0;
+			want += want / 8;
+		}
 		bc_point *np = realloc(s->pts, want * sizeof *np);
 		if (np) {
 			s->pts = np;

@@ -178,6 +178,21 @@ void imp_progress(struct imp_ctx *c, int force);
 void imp_warn_defer(bc_buf *sink);
 void imp_warn_replay(struct imp_ctx *c, const bc_buf *sink);
 
+/* ---- packed metric chunks (import-pack.c; read by core/metric-read.c) ---- */
+/* Most points in one packed chunk (a reader's decode buffer holds this many). */
+#define IMP_PACK_MAX_POINTS 512
+/*
+ * Pack the longest prefix of pts[0..n) (at most IMP_PACK_MAX_POINTS, at least
+ * one point) whose encoding fits budget bytes into out (budget + 32 bytes
+ * long); returns the points packed and sets *len to the bytes written.
+ */
+size_t imp_chunk_pack(const bc_point *pts, size_t n, unsigned char *out, size_t budget,
+	size_t *len);
+/* Is a metric_chunks BLOB of len bytes packed (else raw bc_point records)? */
+int imp_chunk_is_packed(size_t len);
+/* Decode a packed chunk into out (cap points); returns its points or -1 (damaged). */
+long imp_chunk_unpack(const void *blob, size_t len, bc_point *out, size_t cap);
+
 /* ---- hashing (change detection, not security) ---- */
 uint64_t imp_hash(uint64_t h, const void *data, size_t len);
 uint64_t imp_hash_u64(uint64_t h, uint64_t v);

@@ -23,16 +23,17 @@
 #define NAME_MAX_LEN 200
 #define MAX_KEY_LEN 250         /* as core/metric.c */
 /*
- * Points per chunk row: the whole row (run id, key, seq, n, step range, the
- * points and their 96-byte summary) must stay within SQLite's largest local
- * payload of a WITHOUT ROWID row with 16 KiB pages (4086 bytes); a bigger row
- * spills into a 16 KiB overflow page of its own, which quadruples the store
- * and its writes. 160 points (3840 bytes) leave room for 8-byte steps.
+ * Bytes of packed points per chunk row (import-pack.c: about 8 a point for a
+ * regular series, so up to 480 points): the whole row (run id, key, seq, n,
+ * step range, the points and their 96-byte summary) must stay within
+ * SQLite's largest local payload of a WITHOUT ROWID row with 16 KiB pages
+ * (4086 bytes); a bigger row spills into a 16 KiB overflow page of its own,
+ * which quadruples the store and its writes.
  */
-#define CHUNK_POINTS 160
+#define CHUNK_BYTES 3840
 #define BATCH_MS 500
 #define BATCH_RUNS 128          /* a kill -9 loses at most this many runs' work */
-#define BATCH_POINTS (1u << 20)  /* 24 MB of chunks: inside IMP_CACHE_KIB */
+#define BATCH_POINTS (1u << 20)  /* 8-24 MB of chunks: inside IMP_CACHE_KIB */
 
 static const char *const sql_text[IMP_NSQL] = {
 	[IMP_SQL_CURRENT] = "SELECT r.id, s.src_name FROM runs r LEFT JOIN import_state s"
@@ -440,8 +441,9 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 	if (!st)
 		return -1;
 	int64_t seq = 0, step_lo = INT64_MAX, step_hi = INT64_MIN;
-	for (size_t off = 0; off < s->n; off += CHUNK_POINTS) {
-		size_t cnt = s->n - off < CHUNK_POINTS ? s->n - off : CHUNK_POINTS;
+	unsigned char packed[CHUNK_BYTES + 64];
+	for (size_t off = 0, cnt, len; off < s->n; off += cnt) {
+		cnt = imp_chunk_pack(s->pts + off, s->n - off, packed, CHUNK_BYTES, &len);
 		/* the same per-chunk summary as native ingest, so plots of imported
 		 * series read summaries instead of decoding every chunk */
 		bc_point sum[4];
@@ -457,7 +459,7 @@ write_one_series(struct imp_ctx *c, struct imp_series *s, const char *id, int64_
 		sqlite3_bind_int64(st, 4, (int64_t)cnt);
 		sqlite3_bind_int64(st, 5, lo);
 		sqlite3_bind_int64(st, 6, hi);
-		sqlite3_bind_blob(st, 7, s->pts + off, (int)(cnt * sizeof(bc_point)), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 7, packed, (int)len, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 8, sum, (int)sizeof sum, SQLITE_TRANSIENT);
 		if (step_done(c->p, st, "cannot store metric points") < 0)
 			return -1;

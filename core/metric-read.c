@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
+#include "import-private.h"   /* packed chunks of imported series */
 
 int64_t
 bc_ingest_channel(bc_project *p, const char *run_id, const char *channel, const char *path)
@@ -131,9 +132,15 @@ bc_metric_series(bc_project *p, const char *run_id, const char *key, int64_t lo,
 	sqlite3_bind_int64(st, 4, hi);
 	size_t cap = 0;
 	int sorted = 1;
+	bc_point unpacked[IMP_PACK_MAX_POINTS];
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const bc_point *pts = sqlite3_column_blob(st, 0);
-		size_t cnt = (size_t)sqlite3_column_bytes(st, 0) / sizeof(bc_point);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0), cnt = len / sizeof(bc_point);
+		if (imp_chunk_is_packed(len)) {
+			long got = imp_chunk_unpack(pts, len, unpacked, IMP_PACK_MAX_POINTS);
+			pts = unpacked;
+			cnt = got > 0 ? (size_t)got : 0;
+		}
 		if (*n + cnt > cap) {
 			cap = (*n + cnt) * 2;
 			bc_point *np = realloc(*out, cap * sizeof *np);
@@ -329,7 +336,13 @@ static void
 feed_row(struct reducer *r, sqlite3_stmt *st, int64_t seq, double alpha, double *ema)
 {
 	const unsigned char *blob = sqlite3_column_blob(st, 0);
-	size_t cnt = (size_t)sqlite3_column_bytes(st, 0) / sizeof(bc_point);
+	size_t len = (size_t)sqlite3_column_bytes(st, 0), cnt = len / sizeof(bc_point);
+	bc_point unpacked[IMP_PACK_MAX_POINTS];
+	if (imp_chunk_is_packed(len)) {
+		long got = imp_chunk_unpack(blob, len, unpacked, IMP_PACK_MAX_POINTS);
+		blob = (const unsigned char *)unpacked;
+		cnt = got > 0 ? (size_t)got : 0;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		bc_point pt;
 		memcpy(&pt, blob + i * sizeof pt, sizeof pt);
