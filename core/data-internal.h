@@ -220,4 +220,16 @@ void cache_view_load(cache_view *v);
 int cache_view_has(cache_view *v, const char *hex);
 void cache_view_free(cache_view *v);
 
+/* ---- status snapshots of tracked directories (data-snap.c, data-snap-write.c) ---- */
+/* Status of directory pointer d from its snapshot, with one lstat per file
+ * and per directory and no manifest or stat cache: 1 done (items pushed),
+ * 0 no usable snapshot or something changed (nothing pushed: take the full
+ * path), <0 error. */
+int data_snap_status(bc_project *p, const data_ptr *d, cache_view *cv, bc_data_list *out);
+/* Record what a full status of d learned: per manifest entry its lstat, the
+ * content hash the stat cache vouches for and whether it does (valid[i]).
+ * Best effort (a read-only store keeps none); <0 only when out of memory. */
+int data_snap_write(bc_project *p, const data_ptr *d, const data_manifest *m, const struct stat *st,
+	const char (*cur)[BC_DATA_HEX], const unsigned char *valid);
+
 #endif

@@ -29,14 +29,21 @@ push(bc_data_list *out, const char *path, const char *inner, bc_data_state st)
 	return data_list_push(out, path, inner, st) == 0 ? &out->v[out->n - 1] : NULL;
 }
 
-/* One tracked file: lstat'ed already (st, or its errno in `e`). */
+/* One tracked file: lstat'ed already (st, or its errno in `e`). When `vouch`
+ * is given, it is set when the stat cache vouches for the content hash left
+ * in `hex` (a regular file, not racy). */
 static int
 status_file(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, const char *rel,
-	const char *inner, const char *want, struct stat *st, int e, bc_data_list *out)
+	const char *inner, const char *want, struct stat *st, int e, bc_data_list *out,
+	char hex[BC_DATA_HEX], unsigned char *vouch)
 {
-	char hex[BC_DATA_HEX];
 	int hashed = 0;
 	int rc = data_file_hash_st(p, sc, rel, st, e, hex, &hashed);
+	if (vouch) {
+		char again[BC_DATA_HEX];
+		*vouch = rc == 0 && S_ISREG(st->st_mode) &&
+			(!hashed || data_stat_lookup(sc, rel, st, again));
+	}
 	out->files_checked++;
 	out->files_hashed += hashed;
 	if (hashed)
@@ -108,11 +115,29 @@ stat_chunk(size_t c, void *arg)
 	return 0;
 }
 
-static int
-status_dir(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, bc_data_list *out)
+/* The stat cache, loaded on first need (an unchanged directory with a
+ * snapshot needs none). */
+static data_stat *
+need_sc(bc_project *p, data_stat **sc)
 {
+	if (!*sc && data_stat_load(p, sc) < 0) {
+		data_stat_free(*sc);
+		*sc = NULL;
+	}
+	return *sc;
+}
+
+static int
+status_dir(bc_project *p, data_stat **scp, cache_view *cv, const data_ptr *d, bc_data_list *out)
+{
+	int rc = data_snap_status(p, d, cv, out);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	data_stat *sc = need_sc(p, scp);
+	if (!sc)
+		return -1;
 	data_manifest m;
-	int rc = data_manifest_parse(p, d->hash, &m);
+	rc = data_manifest_parse(p, d->hash, &m);
 	if (rc == BC_ENOTFOUND) {
 		bc_error_clear(p);
 		bc_data_item *it = push(out, d->path, NULL, BC_DATA_NOT_CACHED);
@@ -137,8 +162,10 @@ status_dir(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, bc_d
 	}
 	struct spass sp = { -1, d->path, &m, calloc(m.n + 1, sizeof *sp.st), calloc(m.n + 1, sizeof *sp.err),
 		1024 };
+	char (*cur)[BC_DATA_HEX] = malloc((m.n + 1) * sizeof *cur);
+	unsigned char *vouch = calloc(m.n + 1, 1);
 	sp.rootfd = open(bc_project_root(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rc == 0 && (!sp.st || !sp.err || sp.rootfd < 0))
+	if (rc == 0 && (!sp.st || !sp.err || !cur || !vouch || sp.rootfd < 0))
 		rc = bc_error_set(p, BC_ERR_OS, BC_ERROR, "cannot check %s: %s", d->path, strerror(errno));
 	if (rc == 0) {
 		size_t chunks = (m.n + sp.chunk - 1) / sp.chunk;
@@ -172,11 +199,17 @@ status_dir(bc_project *p, data_stat *sc, cache_view *cv, const data_ptr *d, bc_d
 		memcpy(rel + dl + 1, m.v[i].path, il + 1);
 		if (sp.err[i] == -1)   /* not stat'ed by the pass */
 			sp.err[i] = data_lstat(p, rel, &sp.st[i]);
-		rc = status_file(p, sc, cv, d, rel, m.v[i].path, m.v[i].hash, &sp.st[i], sp.err[i], out);
+		rc = status_file(p, sc, cv, d, rel, m.v[i].path, m.v[i].hash, &sp.st[i], sp.err[i], out,
+			cur[i], &vouch[i]);
 		i++;
 		if (c == 0)
 			j++;
 	}
+	/* what this pass learned makes the next status of d a stat walk */
+	if (rc == 0)
+		rc = data_snap_write(p, d, &m, sp.st, (const char (*)[BC_DATA_HEX])cur, vouch);
+	free(cur);
+	free(vouch);
 	free(rel);
 	if (sp.rootfd >= 0)
 		close(sp.rootfd);
@@ -203,19 +236,19 @@ bc_data_status(bc_project *p, const char *const *paths, size_t n, bc_data_list *
 		return rc;
 	cache_view cv;
 	cache_view_init(p, &cv);
-	if ((rc = data_stat_load(p, &sc)) == 0) {
-		for (size_t i = 0; i < sel.n && rc == 0; i++) {
-			if (sel.v[i].is_dir) {
-				rc = status_dir(p, sc, &cv, &sel.v[i], out);
-				continue;
-			}
-			struct stat st;
-			int e = data_lstat(p, sel.v[i].path, &st);
-			rc = status_file(p, sc, &cv, &sel.v[i], sel.v[i].path, NULL, sel.v[i].hash, &st, e, out);
+	for (size_t i = 0; i < sel.n && rc == 0; i++) {
+		if (sel.v[i].is_dir) {
+			rc = status_dir(p, &sc, &cv, &sel.v[i], out);
+			continue;
 		}
-		if (data_stat_save(p, sc) < 0)
-			bc_error_clear(p);  /* a read-only store just cannot remember */
+		struct stat st;
+		char hex[BC_DATA_HEX];
+		int e = data_lstat(p, sel.v[i].path, &st);
+		rc = need_sc(p, &sc) ? status_file(p, sc, &cv, &sel.v[i], sel.v[i].path, NULL, sel.v[i].hash,
+			&st, e, out, hex, NULL) : -1;
 	}
+	if (sc && data_stat_save(p, sc) < 0)
+		bc_error_clear(p);  /* a read-only store just cannot remember */
 	cache_view_free(&cv);
 	data_stat_free(sc);
 	data_ptrs_clear(&sel);
