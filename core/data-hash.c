@@ -68,6 +68,29 @@ data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX])
 	return 0;
 }
 
+data_hasher *
+data_hasher_new(void)
+{
+	return (data_hasher *)EVP_MD_CTX_new();
+}
+
+int
+data_hasher_sum(data_hasher *h, const void *data, size_t len, unsigned char md[32])
+{
+	EVP_MD_CTX *ctx = (EVP_MD_CTX *)h;
+	unsigned int mdlen = 0;
+	if (!ctx || !EVP_DigestInit_ex(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+			!EVP_DigestFinal_ex(ctx, md, &mdlen))
+		return -EIO;
+	return 0;
+}
+
+void
+data_hasher_free(data_hasher *h)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
 static int
 write_all(int fd, const char *p, size_t len)
 {
@@ -244,6 +267,43 @@ done:
 		free(r.buf[i]);
 	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+int
+data_read_whole(const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	/* one allocation of the size fstat gives (plus a NUL), one read */
+	size_t size = (size_t)st.st_size, got = 0;
+	char *buf = malloc(size + 1);
+	int rc = buf ? 0 : -ENOMEM;
+	while (rc == 0 && got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			size = got;   /* shrank meanwhile */
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
 }
 
 int

@@ -25,10 +25,43 @@ void data_stamp_set(int fd, const char *hex);
 int data_stamp_ok(int fd, const char *hex);
 int data_copy_fd(int in, int out);
 int data_hash_buf(const void *data, size_t len, char hex[BC_DATA_HEX]);
+/* A reusable SHA-256 context (one per thread): no allocation per digest. */
+typedef struct data_hasher data_hasher;
+data_hasher *data_hasher_new(void);
+int data_hasher_sum(data_hasher *h, const void *data, size_t len, unsigned char md[32]);
+void data_hasher_free(data_hasher *h);
 int data_threads(int wanted);
 /* Run fn(i, arg) for i in [0, n) on `threads` threads; returns the first
  * non-zero result (every item still runs). */
 int data_parallel(size_t n, int threads, int (*fn)(size_t i, void *arg), void *arg);
+
+/* ---- walking a directory (data-walk.c) ---- */
+/* A file found by data_walk_stat: its project-relative path (malloc'd),
+ * `inner` the part below the walked directory, and its lstat. */
+typedef struct data_wfile {
+	char *rel;
+	const char *inner;
+	struct stat st;
+} data_wfile;
+/* data_walk_dir on `threads` threads, with each file's lstat taken relative
+ * to its directory: sorted by path; the same refusals and messages. */
+int data_walk_stat(bc_project *p, const char *rel, int threads, data_wfile **out, size_t *n);
+void data_wfiles_free(data_wfile *v, size_t n);
+/* A directory fd kept while consecutive paths (sorted) share it: files are
+ * opened and stat'ed relative to it. Start as { .root = ROOT, .fd = -1 }. */
+typedef struct data_dircur {
+	const char *root;  /* the project root */
+	int fd;
+	const char *dir;   /* borrowed: a path starting with that directory */
+	size_t len;
+	int atime;         /* O_NOATIME was refused (not the owner) */
+} data_dircur;
+/* The fd of project-relative rel's directory, *base its last component. */
+int data_dircur_at(data_dircur *c, const char *rel, const char **base);
+/* Open rel read-only, not following a final symlink, without touching its
+ * access time where allowed. -1 with errno. */
+int data_dircur_open(data_dircur *c, const char *rel);
+void data_dircur_close(data_dircur *c);
 
 /* ---- the object store (data-cache.c) ---- */
 char *cache_dir(bc_project *p);
@@ -180,6 +213,19 @@ typedef struct pack_writer pack_writer;
 int pack_writer_open(bc_project *p, pack_writer **out, char *err, size_t errsz);
 /* Append one object (thread-safe; records are written with pwrite). */
 int pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len);
+/* A record: the 32-byte digest, the length (8 bytes, little-endian), the
+ * bytes. Chunks written directly are aligned to PACK_ALIGN, zero-padded. */
+#define PACK_REC_HEAD 40
+#define PACK_ALIGN 4096
+void pack_rec_head(unsigned char head[PACK_REC_HEAD], const unsigned char md[32], uint64_t len);
+/* Write chunks with O_DIRECT from now on where the filesystem allows it (no
+ * page-cache copy; the disk works during the add, not at the final fsync).
+ * Returns the alignment of chunk buffers and lengths: PACK_ALIGN, or 1. */
+size_t pack_writer_direct(pack_writer *w);
+/* Append a chunk of len bytes of records whose entries e[0..n) have offsets
+ * relative to buf (thread-safe). Not mixed with pack_writer_add. */
+struct pack_ent;
+int pack_writer_chunk(pack_writer *w, const void *buf, size_t len, const struct pack_ent *e, size_t n);
 /* fsync the pack, then publish its index (temp, fsync, rename); frees w. */
 int pack_writer_commit(pack_writer *w, char *err, size_t errsz);
 void pack_writer_abort(pack_writer *w);
@@ -205,7 +251,7 @@ int pack_idx_read(const char *path, uint32_t pack, struct pack_ent **v, size_t *
 /* Write the sorted entries v[0..n) as dir/NAME.idx (temp, fsync, rename). */
 int pack_idx_write(const char *dir, const char *name, struct pack_ent *v, size_t n);
 
-/* A whole file in one allocation sized by fstat, NUL-terminated (data-pack.c). */
+/* A whole file in one allocation sized by fstat, NUL-terminated (data-hash.c). */
 int data_read_whole(const char *path, char **out, size_t *len);
 
 /* ---- presence of many objects without a stat each (data-cache.c) ---- */

@@ -4,7 +4,10 @@
  * back into one append-only file `cache/packs/pack-ID.pack` instead of one
  * file each (as git packs objects): one create and one fsync for thousands of
  * objects. Each record is the 32-byte digest, an 8-byte little-endian length
- * and the bytes. A pack is invisible until its index `pack-ID.idx` (sorted
+ * and the bytes. `data add` appends whole chunks of records, written with
+ * O_DIRECT where possible: then the first record starts at 4096 and each
+ * chunk is zero-padded to a multiple of 4096 (readers go by the index, so
+ * the padding is never read). A pack is invisible until its index `pack-ID.idx` (sorted
  * digest, offset, length; a SHA-256 of the index at the end) is written to a
  * temp name, synced and renamed into place after the pack itself was synced,
  * so a kill -9 mid-add leaves at worst a pack without index, which gc removes.
@@ -26,7 +29,6 @@
 
 #define PACK_MAGIC "BCPACK1\n"
 #define IDX_MAGIC "BCIDX01\n"
-#define REC_HEAD 40
 #define IDX_ENT 48
 #define KICK_BYTES (8u << 20)
 
@@ -87,43 +89,6 @@ static char *
 packs_dir(bc_project *p)
 {
 	return bc_sprintf("%s/cache/packs", bc_project_dir(p));
-}
-
-int
-data_read_whole(const char *path, char **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	/* one allocation of the size fstat gives (plus a NUL), one read */
-	size_t size = (size_t)st.st_size, got = 0;
-	char *buf = malloc(size + 1);
-	int rc = buf ? 0 : -ENOMEM;
-	while (rc == 0 && got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : 0;
-			size = got;   /* shrank meanwhile */
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
 }
 
 int
@@ -349,8 +314,9 @@ pack_read(bc_project *p, const char *hex, char **out, size_t *outlen)
 struct pack_writer {
 	char *dir, *name;
 	int fd;
+	int dfd;               /* the same file opened O_DIRECT, or -1 */
 	pthread_mutex_t mu;
-	uint64_t end;
+	uint64_t end, kicked;
 	struct pack_ent *v;
 	size_t n, cap;
 };
@@ -365,7 +331,7 @@ pack_writer_open(bc_project *p, pack_writer **out, char *err, size_t errsz)
 		return -ENOMEM;
 	}
 	bc_mkdir_p(w->dir, 0755);
-	w->fd = -1;
+	w->fd = w->dfd = -1;
 	for (int attempt = 0; attempt < 100 && w->fd < 0; attempt++) {
 		unsigned long c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 		free(w->name);
@@ -379,7 +345,8 @@ pack_writer_open(bc_project *p, pack_writer **out, char *err, size_t errsz)
 	}
 	if (w->fd < 0 || write(w->fd, PACK_MAGIC, 8) != 8) {
 		int e = errno;
-		snprintf(err, errsz, "cannot create a pack in %s: %s", w->dir, strerror(e));
+		snprintf(err, errsz, "cannot create a pack in %s: %s%s", w->dir, strerror(e),
+			e == ENOSPC || e == EDQUOT ? " (disk full)" : "");
 		pack_writer_abort(w);
 		return -e;
 	}
@@ -389,16 +356,48 @@ pack_writer_open(bc_project *p, pack_writer **out, char *err, size_t errsz)
 	return 0;
 }
 
-int
-pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len)
+size_t
+pack_writer_direct(pack_writer *w)
 {
-	unsigned char head[REC_HEAD];
-	if (unhex(hex, head) < 0)
-		return -EINVAL;
-	put64(head + 32, len);
+#ifdef O_DIRECT
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
+	void *b0 = NULL;
+	if (w->n || posix_memalign(&b0, PACK_ALIGN, PACK_ALIGN) != 0)
+		return 1;
+	/* block 0: the magic, then zeros up to the first chunk */
+	memset(b0, 0, PACK_ALIGN);
+	memcpy(b0, PACK_MAGIC, 8);
+	int fd = open(proc, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0 && pwrite(fd, b0, PACK_ALIGN, 0) != PACK_ALIGN) {
+		close(fd);   /* no direct I/O here (tmpfs, some FUSE): buffered */
+		fd = -1;
+	}
+	free(b0);
+	if (fd < 0)
+		return 1;
+	w->dfd = fd;
+	w->end = w->kicked = PACK_ALIGN;
+	return PACK_ALIGN;
+#else
+	(void)w;
+	return 1;
+#endif
+}
+
+/* Reserve len bytes at the end of the pack for records e[0..ne) (offsets
+ * relative to the reservation) and write iov there. Buffered writes start
+ * the writeback of each 8 MiB window once those below it are likely done,
+ * so the final fsync has little left to do; direct writes need none. */
+static int
+append(pack_writer *w, const struct iovec *iov, int iovcnt, size_t len,
+	const struct pack_ent *e, size_t ne)
+{
 	pthread_mutex_lock(&w->mu);
-	if (w->n == w->cap) {
+	if (w->n + ne > w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 1024;
+		while (nc < w->n + ne)
+			nc *= 2;
 		struct pack_ent *nv = realloc(w->v, nc * sizeof *nv);
 		if (!nv) {
 			pthread_mutex_unlock(&w->mu);
@@ -408,29 +407,49 @@ pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len)
 		w->cap = nc;
 	}
 	uint64_t off = w->end;
-	w->end += REC_HEAD + len;
-	struct pack_ent *e = &w->v[w->n++];
-	memcpy(e->md, head, 32);
-	e->pack = 0;
-	e->off = off + REC_HEAD;
-	e->len = len;
-	/* start writeback of each finished 8 MiB window, so the final fsync has
-	 * little left to do */
-	uint64_t kick = off / KICK_BYTES != w->end / KICK_BYTES && off >= KICK_BYTES
-		? (off / KICK_BYTES - 1) * KICK_BYTES : UINT64_MAX;
+	w->end += len;
+	for (size_t i = 0; i < ne; i++) {
+		w->v[w->n] = e[i];
+		w->v[w->n++].off += off;
+	}
+	uint64_t from = w->kicked, to = off > 2 * KICK_BYTES ? (off - KICK_BYTES) / KICK_BYTES * KICK_BYTES : 0;
+	if (w->dfd < 0 && to > from)
+		w->kicked = to;
 	pthread_mutex_unlock(&w->mu);
-	struct iovec iov[2] = { { head, REC_HEAD }, { (void *)(uintptr_t)data, len } };
-	size_t want = REC_HEAD + len;
-	ssize_t n = pwritev(w->fd, iov, 2, (off_t)off);
-	if (n != (ssize_t)want)
+	ssize_t n = pwritev(w->dfd >= 0 ? w->dfd : w->fd, iov, iovcnt, (off_t)off);
+	if (n != (ssize_t)len)
 		return n < 0 ? -errno : -ENOSPC;
 #ifdef SYNC_FILE_RANGE_WRITE
-	if (kick != UINT64_MAX)
-		sync_file_range(w->fd, (off_t)kick, KICK_BYTES, SYNC_FILE_RANGE_WRITE);
-#else
-	(void)kick;
+	if (w->dfd < 0 && to > from)
+		sync_file_range(w->fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
 #endif
 	return 0;
+}
+
+int
+pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len)
+{
+	struct pack_ent e = { .off = PACK_REC_HEAD, .len = len };
+	unsigned char head[PACK_REC_HEAD];
+	if (w->dfd >= 0 || unhex(hex, e.md) < 0)
+		return -EINVAL;
+	pack_rec_head(head, e.md, len);
+	struct iovec iov[2] = { { head, PACK_REC_HEAD }, { (void *)(uintptr_t)data, len } };
+	return append(w, iov, 2, PACK_REC_HEAD + len, &e, 1);
+}
+
+int
+pack_writer_chunk(pack_writer *w, const void *buf, size_t len, const struct pack_ent *e, size_t n)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	return len ? append(w, &iov, 1, len, e, n) : 0;
+}
+
+void
+pack_rec_head(unsigned char head[PACK_REC_HEAD], const unsigned char md[32], uint64_t len)
+{
+	memcpy(head, md, 32);
+	put64(head + 32, len);
 }
 
 int
@@ -487,6 +506,9 @@ pack_writer_commit(pack_writer *w, char *err, size_t errsz)
 		pack_writer_abort(w);
 		return 0;
 	}
+	if (w->dfd >= 0)
+		close(w->dfd);   /* its writes are done; the fsync below makes them durable */
+	w->dfd = -1;
 	if (fsync(w->fd) < 0) {
 		rc = -errno;
 		snprintf(err, errsz, "cannot sync pack %s: %s", w->name, strerror(-rc));
@@ -517,6 +539,8 @@ pack_writer_abort(pack_writer *w)
 {
 	if (!w)
 		return;
+	if (w->dfd >= 0)
+		close(w->dfd);
 	if (w->fd >= 0) {
 		close(w->fd);
 		char *path = bc_sprintf("%s/%s.pack", w->dir, w->name);
