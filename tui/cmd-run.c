@@ -47,6 +47,14 @@ argv_params(bc_project *p, const char *id, char **argv)
 	return 0;
 }
 
+/* The git state, read last: the prefetch thread scanned the work tree while
+ * the run, its params, data snapshot, files, pipes and environment were made. */
+static int
+record_git(bc_project *p, const char *run_id, void *cwd)
+{
+	return bc_run_set_git(p, run_id, cwd);
+}
+
 static int
 run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 {
@@ -131,8 +139,8 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 	nr.argv = (const char *const *)cmdv;
 	nr.cwd = cwd;
 	nr.pid = getpid();
-	/* the git state is read last, just before the command starts: everything
-	 * else about the run is written while the prefetch thread is still on it */
+	/* the git state is read last, just before the command starts (record_git):
+	 * everything else about the run is made while the prefetch thread scans */
 	int want_git = nr.capture_git;
 	nr.capture_git = 0;
 	char id[33];
@@ -162,14 +170,16 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		rc = bc_data_run_snapshot(ctx->p, id);
 	for (int i = 0; i < nin && rc == 0; i++)
 		rc = bc_data_run_io(ctx->p, id, 0, inputs[i], 0);
-	if (rc == 0 && want_git)
-		rc = bc_run_set_git(ctx->p, id, cwd);
 	if (rc < 0) {
 		cmd_project_error(ctx->p);
 		bc_run_finish(ctx->p, id, BC_RUN_FAILED, -1, 0);
 		return EXIT_ERR;
 	}
 	ro.argv = cmdv;
+	if (want_git) {
+		ro.before_start = record_git;
+		ro.before_arg = cwd;
+	}
 	int status = record_run(ctx->p, id, &ro);
 	/* what it wrote, hashed (and cached with --add-outputs) once it is done */
 	for (int i = 0; i < nout; i++) {

@@ -374,6 +374,30 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 	sigaction(SIGHUP, &sa, NULL);
 	fflush(stdout);
 	fflush(stderr);
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	char **envp = NULL;
+	if (!use_pty) {
+		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+			cmd_error("cannot create pipes: %s", strerror(errno));
+			bc_run_finish(p, id, BC_RUN_FAILED, -1, 0);
+			return EXIT_ERR;
+		}
+		envp = child_envp(p, id, r.dir);
+	}
+	if (o->before_start && o->before_start(p, id, o->before_arg) < 0) {
+		cmd_project_error(p);
+		free_envp(envp);
+		for (int i = 0; i < 2; i++) {
+			if (po[i] >= 0)
+				close(po[i]);
+			if (pe[i] >= 0)
+				close(pe[i]);
+		}
+		close(r.log_fd);
+		close(r.scalars_fd);
+		bc_run_finish(p, id, BC_RUN_FAILED, -1, 0);
+		return EXIT_ERR;
+	}
 	if (use_pty) {
 		struct winsize ws;
 		int have_ws = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
@@ -395,12 +419,6 @@ record_run(bc_project *p, const char *id, const struct record_opts *o)
 		sw.sa_handler = on_winch;
 		sigaction(SIGWINCH, &sw, NULL);
 	} else {
-		int po[2], pe[2];
-		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-			cmd_error("cannot create pipes: %s", strerror(errno));
-			return EXIT_ERR;
-		}
-		char **envp = child_envp(p, id, r.dir);
 		pid = envp ? spawn_piped(o->argv, o->use_shell, envp, po[1], pe[1]) : -1;
 		int spawn_errno = envp ? errno : ENOMEM;
 		free_envp(envp);

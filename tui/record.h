@@ -11,6 +11,11 @@ struct record_opts {
 	int scalars;             /* parse `key: value` / `key=value` lines of stdout */
 	int sample_ms;           /* resource sampling interval (0 = off) */
 	int quiet;               /* do not relay output to our stdout */
+	/* called once the run's files, pipes and environment are ready, just
+	 * before the command starts (NULL: none); <0 aborts: the run is marked
+	 * failed and the error on the project handle is printed */
+	int (*before_start)(bc_project *p, const char *run_id, void *arg);
+	void *before_arg;
 };
 
 /* Run a command as run `run_id`; returns the exit status to exit with. */
