@@ -27,6 +27,7 @@ struct cjob {
 	char *path, *inner, *rel;  /* tracked path, member, file (project-relative) */
 	char hash[BC_DATA_HEX];
 	int64_t size;
+	int exec;                  /* the manifest marks it executable */
 	size_t ptr;                /* index of its pointer */
 	int rc;
 	char err[512];
@@ -88,7 +89,7 @@ replaceable(struct co *c, const char *rel, const char *want)
 
 static int
 plan_file(struct co *c, const char *path, const char *inner, const char *rel, const char *hex,
-	int64_t size)
+	int64_t size, int exec)
 {
 	bc_project *p = c->p;
 	if (!cache_has(p, hex, NULL))
@@ -126,6 +127,7 @@ plan_file(struct co *c, const char *path, const char *inner, const char *rel, co
 	j->rel = bc_strdup(rel);
 	memcpy(j->hash, hex, BC_DATA_HEX);
 	j->size = size;
+	j->exec = exec;
 	j->ptr = c->cur;
 	return 0;
 }
@@ -205,7 +207,7 @@ plan_dir(struct co *c, const data_ptr *d)
 	rc = prune_extra(c, d, &m);
 	for (size_t i = 0; i < m.n && rc == 0; i++) {
 		char *rel = bc_sprintf("%s/%s", d->path, m.v[i].path);
-		rc = rel ? plan_file(c, d->path, m.v[i].path, rel, m.v[i].hash, m.v[i].size) : -1;
+		rc = rel ? plan_file(c, d->path, m.v[i].path, rel, m.v[i].hash, m.v[i].size, m.v[i].exec) : -1;
 		free(rel);
 	}
 	data_manifest_clear(&m);
@@ -233,6 +235,17 @@ write_job(size_t i, void *arg)
 }
 
 /* Write every planned file as a temp (on a pool of threads), then rename each into place. */
+/* An executable member of a directory gets x wherever it has r, as git
+ * does; only on a copy of its own (a hardlink shares the cache object,
+ * a symlink points at it: neither is changed). */
+static void
+set_exec(int dfd, const char *tmp)
+{
+	struct stat st;
+	if (fstatat(dfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
+		fchmodat(dfd, tmp, (st.st_mode & 07777) | ((st.st_mode & 0444) >> 2), 0);
+}
+
 static int
 execute(struct co *c)
 {
@@ -246,6 +259,8 @@ execute(struct co *c)
 		int dfd = data_walk_parent(bc_project_root(p), j->rel, 0, &base, NULL);
 		char tmp[512];
 		data_tmp_name(base, tmp, sizeof tmp);
+		if (!j->rc && !rc && dfd >= 0 && j->exec)
+			set_exec(dfd, tmp);
 		if (!j->rc && !rc && dfd >= 0 && renameat(dfd, tmp, dfd, base) < 0) {
 			snprintf(j->err, sizeof j->err, "%s", strerror(errno));
 			j->rc = BC_ERROR;
@@ -299,7 +314,7 @@ bc_data_checkout(bc_project *p, const char *rev, const char *const *paths, size_
 	for (size_t i = 0; i < sel.n && rc == 0; i++) {
 		const data_ptr *d = &sel.v[i];
 		c.cur = i;
-		rc = d->is_dir ? plan_dir(&c, d) : plan_file(&c, d->path, NULL, d->path, d->hash, d->size);
+		rc = d->is_dir ? plan_dir(&c, d) : plan_file(&c, d->path, NULL, d->path, d->hash, d->size, 0);
 	}
 	if (rc == 0)
 		rc = execute(&c);

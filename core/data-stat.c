@@ -242,13 +242,20 @@ data_stat_save(bc_project *p, data_stat *sc)
 	/* a large transaction must not spill pages to the WAL one by one */
 	int64_t old_cache = 0;
 	sqlite3_stmt *st;
-	if (k > 2000 && bc_prepare(p, &st, "PRAGMA cache_size") == 0) {
-		old_cache = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_finalize(st);
-		if (old_cache && bc_exec(p, "PRAGMA cache_size=-65536") < 0)
-			old_cache = 0;
+	if (k > 2000) {
+		/* only an optimisation: a failure here is forgotten, and only then,
+		 * so an error the caller already holds is kept */
+		if (bc_prepare(p, &st, "PRAGMA cache_size") < 0) {
+			bc_error_clear(p);
+		} else {
+			old_cache = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+			sqlite3_finalize(st);
+			if (old_cache && bc_exec(p, "PRAGMA cache_size=-65536") < 0) {
+				old_cache = 0;
+				bc_error_clear(p);
+			}
+		}
 	}
-	bc_error_clear(p);
 	int rc = 0;
 	st = NULL;
 	if (bc_prepare(p, &st, "INSERT OR REPLACE INTO data_stat(path, dev, ino, size, mtime_ns,"

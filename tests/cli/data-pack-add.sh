@@ -78,6 +78,8 @@ is "$(( size % 4096 ))" 0 "written in whole blocks (direct chunks)"
 rm -rf set
 bc data checkout set >/dev/null 2>&1
 is "$(sums set | diff - set.sums && echo same)" "same" "checkout from the pack is byte-identical"
+ok "$(test -x set/z/f0005 && test ! -x set/z/f0011; echo $?)" "checkout restores the exec bit the manifest records, and only there"
+like "$(bc data add set 2>&1)" "unchanged +set/" "so adding the checked-out tree again is a no-op"
 
 # the same tree in a second project, packed through the page cache
 cd "$T_TMP" && new_repo q && cd q || exit 99
