@@ -250,6 +250,8 @@ struct pack_ent {
 int pack_idx_read(const char *path, uint32_t pack, struct pack_ent **v, size_t *n, size_t *cap);
 /* Write the sorted entries v[0..n) as dir/NAME.idx (temp, fsync, rename). */
 int pack_idx_write(const char *dir, const char *name, struct pack_ent *v, size_t n);
+/* 64 lowercase hex digits to the 32 bytes of a digest; -1 on anything else (data-pack.c). */
+int data_unhex32(const char *hex, unsigned char md[32]);
 
 /* A whole file in one allocation sized by fstat, NUL-terminated (data-hash.c). */
 int data_read_whole(const char *path, char **out, size_t *len);

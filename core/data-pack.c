@@ -46,8 +46,9 @@ struct pdb {
 static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct pdb *db;
 
-static int
-unhex(const char *hex, unsigned char md[32])
+/* see data-internal.h */
+int
+data_unhex32(const char *hex, unsigned char md[32])
 {
 	for (int i = 0; i < 32; i++) {
 		int v = 0;
@@ -253,7 +254,7 @@ static int
 locate(bc_project *p, const char *hex, int check, char **path, uint64_t *off, uint64_t *len)
 {
 	unsigned char md[32];
-	if (unhex(hex, md) < 0)
+	if (data_unhex32(hex, md) < 0)
 		return 0;
 	pthread_mutex_lock(&db_mu);
 	struct pdb *d = db_get(p, check);
@@ -431,7 +432,7 @@ pack_writer_add(pack_writer *w, const char *hex, const void *data, size_t len)
 {
 	struct pack_ent e = { .off = PACK_REC_HEAD, .len = len };
 	unsigned char head[PACK_REC_HEAD];
-	if (w->dfd >= 0 || unhex(hex, e.md) < 0)
+	if (w->dfd >= 0 || data_unhex32(hex, e.md) < 0)
 		return -EINVAL;
 	pack_rec_head(head, e.md, len);
 	struct iovec iov[2] = { { head, PACK_REC_HEAD }, { (void *)(uintptr_t)data, len } };

@@ -15,24 +15,6 @@
 #include <unistd.h>
 #include "data-snap.h"
 
-/* 64 lowercase hex digits to 32 bytes; -1 on anything else. */
-static int
-unhex32(const char *hex, unsigned char md[32])
-{
-	for (int i = 0; i < 32; i++) {
-		int v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (d < 0)
-				return -1;
-			v = v * 16 + d;
-		}
-		md[i] = (unsigned char)v;
-	}
-	return 0;
-}
-
 /* Distinct directories of a manifest (with every ancestor) and, per
  * directory, how many names the manifest puts directly in it. */
 struct dset {
@@ -301,11 +283,11 @@ data_snap_write(bc_project *p, const data_ptr *d, const data_manifest *m, const 
 		off += l;
 		e->dir = fdir[i];
 		e->midx = (uint32_t)i;
-		if (unhex32(m->v[i].hash, e->want) < 0 || !valid[i])
+		if (data_unhex32(m->v[i].hash, e->want) < 0 || !valid[i])
 			continue;   /* SNAP_BAD: the fast path gives up on it */
 		if (strcmp(cur[i], m->v[i].hash)) {
 			mods[k].idx = (uint32_t)i;
-			if (unhex32(cur[i], mods[k++].cur) < 0)
+			if (data_unhex32(cur[i], mods[k++].cur) < 0)
 				continue;
 		}
 		if (!S_ISREG(st[i].st_mode) || (int64_t)st[i].st_dev != dirs[e->dir].dev)
