@@ -27,7 +27,7 @@ may_track_data(bc_project *p)
 	if (any)
 		return 1;
 	/* the index read in place: no libgit2 to load (see core/gitfast.c) */
-	int fast = bc_git_fast_index_has_suffix(bc_project_root(p), BC_DATA_POINTER_EXT);
+	int fast = bc_git_fast_index_has_suffix(p, bc_project_root(p), BC_DATA_POINTER_EXT);
 	if (fast >= 0)
 		return fast;
 	git_repository *repo = NULL;

@@ -68,6 +68,8 @@ bc_git_prefetch_take(bc_project *p, const char *dir, int want_patch, size_t patc
 	char *abs = realpath(dir ? dir : ".", NULL);
 	int match = abs && !strcmp(abs, g->dir) && want_patch && patch_cap == g->patch_cap;
 	free(abs);
+	if (g->shadow.watch_missing)
+		p->watch_missing = 1;
 	if (match) {
 		*out = g->state;
 		*rc = g->rc;

@@ -24,6 +24,7 @@
 #include "gitfast.h"
 
 #define CLEAN_FILE "tmp/git-clean"
+#define SUFFIX_MEMO "tmp/index-suffix"
 
 static ssize_t
 read_small(int dirfd, const char *path, char *buf, size_t size)
@@ -37,6 +38,24 @@ read_small(int dirfd, const char *path, char *buf, size_t size)
 		return -1;
 	buf[n] = '\0';
 	return n;
+}
+
+/* A cache under .bancada/, not a record: written to a temporary file and
+ * renamed, without fsync (a torn or lost file only reads as unknown). */
+static void
+cache_write(bc_project *p, const char *name, const char *data, size_t n)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", p->dir, name) >= sizeof path)
+		return;
+	snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return;
+	int ok = write(fd, data, n) == (ssize_t)n;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
 }
 
 static int
@@ -121,10 +140,60 @@ read_head(int gitfd, char commit[41], char *branch, size_t bsize)
 	return rc;
 }
 
-static uint32_t
-be32(const unsigned char *p)
+uint32_t
+bc_be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+#define be32 bc_be32
+
+int
+bc_ix_iter_init(struct bc_ix_iter *it, const unsigned char *ix, size_t len)
+{
+	memset(it, 0, sizeof *it);
+	if (len < 12 + 20 || memcmp(ix, "DIRC", 4))
+		return -1;
+	it->ix = ix;
+	it->len = len;
+	it->ver = be32(ix + 4);
+	it->n = be32(ix + 8);
+	it->off = 12;
+	if ((it->ver != 2 && it->ver != 3) || it->n > (len - 32) / 62)
+		return -1;
+	return 0;
+}
+
+int
+bc_ix_next(struct bc_ix_iter *it, struct bc_ix_ent *e)
+{
+	if (it->i >= it->n)
+		return 0;
+	size_t off = it->off, len = it->len;
+	const unsigned char *raw = it->ix + off;
+	if (off + 62 > len - 20)
+		return -1;
+	uint16_t flags = (uint16_t)(raw[60] << 8 | raw[61]);
+	size_t head = 62;
+	e->ext = 0;
+	if (flags & 0x4000) {                    /* extended flags: version 3 */
+		if (it->ver < 3 || off + 64 > len - 20)
+			return -1;
+		head = 64;
+		e->ext = raw[62];
+	}
+	const char *path = (const char *)raw + head;
+	const char *end = memchr(path, '\0', len - 20 - off - head);
+	if (!end || (size_t)(end - path) >= PATH_MAX)
+		return -1;
+	e->raw = raw;
+	e->head = head;
+	e->path = path;
+	e->plen = (size_t)(end - path);
+	e->flags = flags;
+	e->mode = be32(raw + 24);
+	it->off = off + ((head + e->plen + 8) & ~(size_t)7);
+	it->i++;
+	return 1;
 }
 
 /* One index entry to check: its offset in the index and its path's length. */
@@ -190,8 +259,9 @@ stat_range(void *arg)
 		if (fstatat(dfd, base ? base + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (uint32_t)st.st_size != be32(e + 36) || (uint32_t)st.st_ino != be32(e + 20) ||
 		    (uint32_t)st.st_mtim.tv_sec != be32(e + 8) || (uint32_t)st.st_mtim.tv_nsec != be32(e + 12) ||
-		    (st.st_mode & S_IFMT) != (mode & S_IFMT))
-			j->rc = 1;                  /* touched since git looked */
+		    (st.st_mode & S_IFMT) != (mode & S_IFMT) ||
+		    (S_ISREG(st.st_mode) && !(st.st_mode & S_IXUSR) != !(mode & 0100)))
+			j->rc = 1;                  /* touched (or chmod'ed) since git looked */
 		else if (st.st_mtim.tv_sec > j->ist->st_mtim.tv_sec || (st.st_mtim.tv_sec == j->ist->st_mtim.tv_sec &&
 		    st.st_mtim.tv_nsec >= j->ist->st_mtim.tv_nsec))
 			j->rc = 1;                  /* "racy": written as the index was */
@@ -216,58 +286,26 @@ stat_range(void *arg)
 static int
 index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *ist, char sum[41])
 {
-	if (len < 12 + 20 || memcmp(ix, "DIRC", 4))
+	struct bc_ix_iter it;
+	if (bc_ix_iter_init(&it, ix, len) < 0)
 		return -1;
-	uint32_t ver = be32(ix + 4), n = be32(ix + 8);
-	if (ver != 2 && ver != 3)
-		return -1;
-	if (n > (len - 32) / 62)
-		return -1;
-	struct ix_entry *ents = malloc(((size_t)n + 1) * sizeof *ents);
+	struct ix_entry *ents = malloc(((size_t)it.n + 1) * sizeof *ents);
 	if (!ents)
 		return -1;
-	size_t off = 12, count = 0;
-	int rc = 0;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		const unsigned char *e = ix + off;
-		if (off + 62 > len - 20) {
+	size_t count = 0;
+	int rc = 0, more;
+	struct bc_ix_ent e;
+	while (rc == 0 && (more = bc_ix_next(&it, &e)) != 0) {
+		if (more < 0)
 			rc = -1;
-			break;
-		}
-		uint16_t flags = (uint16_t)(e[60] << 8 | e[61]);
-		size_t head = 62;
-		if (flags & 0x4000) {
-			if (ver < 3 || off + 64 > len - 20) {
-				rc = -1;
-				break;
-			}
-			head = 64;
-			if (e[62] & 0x60) {         /* skip-worktree, intent-to-add */
-				rc = 1;
-				break;
-			}
-		}
-		const char *path = (const char *)e + head;
-		const char *end = memchr(path, '\0', len - 20 - off - head);
-		if (!end) {
-			rc = -1;
-			break;
-		}
-		size_t plen = (size_t)(end - path);
-		if (plen >= PATH_MAX) {
-			rc = -1;
-			break;
-		}
-		struct ix_entry ent = { off, head, plen };
-		off += (head + plen + 8) & ~(size_t)7;
-		if (flags & 0x3000) {               /* a merge conflict */
+		else if (e.ext & 0x60)              /* skip-worktree, intent-to-add */
 			rc = 1;
-			break;
-		}
-		if ((be32(e + 24) & 0170000) == 0160000)
-			continue;                   /* submodules are ignored */
-		ents[count++] = ent;
+		else if (e.flags & 0x3000)          /* a merge conflict */
+			rc = 1;
+		else if ((e.mode & 0170000) != 0160000)   /* submodules are ignored */
+			ents[count++] = (struct ix_entry){ (size_t)(e.raw - ix), e.head, e.plen };
 	}
+	size_t off = it.off;
 	if (rc == 0) {
 		volatile int stop = 0;
 		struct stat_job jobs[STAT_WORKERS_MAX];
@@ -340,15 +378,33 @@ bc_git_fast_state(bc_project *p, const char *dir, bc_git_state *out)
 	/* the cheap half first: is this (commit, index) pair known to match? */
 	for (int i = 0; i < 20; i++)
 		snprintf(sum + 2 * i, 3, "%02x", ix[len - 20 + i]);
-	char key[128], known[128];
+	char key[128], known[256];
 	clean_key(key, sizeof key, commit, sum);
+	size_t klen = strlen(key);
 	char *cpath = bc_path_join(p->dir, CLEAN_FILE);
 	ssize_t kl = cpath ? read_small(AT_FDCWD, cpath, known, sizeof known) : -1;
 	free(cpath);
-	if (kl <= 0 || strcmp(key, known))
+	/* A watcher of this work tree that has seen no change to a tracked path
+	 * since a scan found them all matching (its line after the key) spares
+	 * the scan. A scan bracketed by two equal answers earns that line.
+	 * Asked first: when none answers, the caller may start one. */
+	struct bc_watch_reply w1, w2;
+	char wline[96] = "";
+	if (!strcmp(wt, p->root) && bc_git_watch_ask(p, sum, &w1) == 0 && !strcmp(w1.sum, sum))
+		snprintf(wline, sizeof wline, "w %s %llu\n", w1.inst, w1.gen);
+	if (kl <= 0 || strncmp(key, known, klen))
 		goto done;
-	if (index_matches(wtfd, ix, len, &ist, sum) != 0)
-		goto done;
+	if (!wline[0] || strcmp(known + klen, wline)) {
+		if (index_matches(wtfd, ix, len, &ist, sum) != 0)
+			goto done;
+		if (wline[0] && bc_git_watch_ask(p, sum, &w2) == 0 && w2.gen == w1.gen &&
+		    !strcmp(w2.inst, w1.inst)) {
+			char both[256];
+			int n = snprintf(both, sizeof both, "%s%s", key, wline);
+			if (n > 0 && (size_t)n < sizeof both)
+				cache_write(p, CLEAN_FILE, both, (size_t)n);
+		}
+	}
 	out->toplevel = bc_sprintf("%s/", wt);
 	out->commit = bc_strdup(commit);
 	out->branch = branch[0] ? bc_strdup(branch) : NULL;
@@ -384,9 +440,10 @@ bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char *comm
 			snprintf(sum + 2 * i, 3, "%02x", (unsigned char)buf[i]);
 		clean_key(key, sizeof key, commit, sum);
 		char *cpath = bc_path_join(p->dir, CLEAN_FILE);
-		char known[128];
-		if (cpath && (read_small(AT_FDCWD, cpath, known, sizeof known) <= 0 || strcmp(key, known)))
-			bc_write_file_atomic(cpath, key, strlen(key), 0644);
+		char known[256];
+		if (cpath && (read_small(AT_FDCWD, cpath, known, sizeof known) <= 0 ||
+		    strncmp(key, known, strlen(key))))
+			cache_write(p, CLEAN_FILE, key, strlen(key));
 		free(cpath);
 	}
 	if (fd >= 0)
@@ -395,8 +452,33 @@ bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char *comm
 		close(gitfd);
 }
 
+/* The answer for an index whose checksum is `sum`, remembered in
+ * .bancada/tmp/index-suffix: 0 or 1, or -1 when not known. */
+static int
+suffix_memo_get(bc_project *p, const char *sum, const char *suffix)
+{
+	char path[PATH_MAX], buf[256], want[256];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", p->dir, SUFFIX_MEMO) >= sizeof path ||
+	    read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
+		return -1;
+	int n = snprintf(want, sizeof want, "%s %s ", sum, suffix);
+	if (n <= 0 || (size_t)n >= sizeof want || strncmp(buf, want, (size_t)n) ||
+	    (buf[n] != '0' && buf[n] != '1') || buf[n + 1] != '\n')
+		return -1;
+	return buf[n] - '0';
+}
+
+static void
+suffix_memo_put(bc_project *p, const char *sum, const char *suffix, int has)
+{
+	char line[256];
+	int n = snprintf(line, sizeof line, "%s %s %d\n", sum, suffix, has);
+	if (n > 0 && (size_t)n < sizeof line)
+		cache_write(p, SUFFIX_MEMO, line, (size_t)n);
+}
+
 int
-bc_git_fast_index_has_suffix(const char *toplevel, const char *suffix)
+bc_git_fast_index_has_suffix(bc_project *p, const char *toplevel, const char *suffix)
 {
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/.git/index", toplevel) >= sizeof path)
@@ -413,34 +495,29 @@ bc_git_fast_index_has_suffix(const char *toplevel, const char *suffix)
 	int rc = -1;
 	if (fstat(fd, &st) < 0 || st.st_size < 32 || st.st_size > (off_t)1 << 30)
 		goto done;
-	size_t len = (size_t)st.st_size, sl = strlen(suffix), off = 12;
+	size_t len = (size_t)st.st_size, sl = strlen(suffix);
+	/* the index's trailing checksum names its content: asked before, known */
+	unsigned char trail[20];
+	char sum[41];
+	if (pread(fd, trail, 20, st.st_size - 20) != 20)
+		goto done;
+	for (int i = 0; i < 20; i++)
+		snprintf(sum + 2 * i, 3, "%02x", trail[i]);
+	if ((rc = suffix_memo_get(p, sum, suffix)) >= 0)
+		goto done;
 	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		goto done;
 	ix = map;
-	if (memcmp(ix, "DIRC", 4) || (be32(ix + 4) != 2 && be32(ix + 4) != 3))
+	struct bc_ix_iter it;
+	struct bc_ix_ent e;
+	if (bc_ix_iter_init(&it, ix, len) < 0)
 		goto done;
-	uint32_t n = be32(ix + 8);
-	rc = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (off + 62 > len - 20) {
-			rc = -1;
+	while ((rc = bc_ix_next(&it, &e)) > 0)
+		if (e.plen > sl && !memcmp(e.path + e.plen - sl, suffix, sl))
 			break;
-		}
-		size_t head = ix[off + 60] & 0x40 ? 64 : 62;
-		const char *p = (const char *)ix + off + head;
-		const char *end = off + head < len - 20 ? memchr(p, '\0', len - 20 - off - head) : NULL;
-		if (!end) {
-			rc = -1;
-			break;
-		}
-		size_t plen = (size_t)(end - p);
-		if (plen > sl && !memcmp(end - sl, suffix, sl)) {
-			rc = 1;
-			break;
-		}
-		off += (head + plen + 8) & ~(size_t)7;
-	}
+	if (rc >= 0)
+		suffix_memo_put(p, sum, suffix, rc);
 done:
 	if (ix)
 		munmap(ix, (size_t)st.st_size);

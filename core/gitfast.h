@@ -16,8 +16,43 @@ void bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char 
 /*
  * Whether a path in the git index of the work tree at `toplevel` ends with
  * `suffix` (1) or none does (0); -1 when there is no index or not one this
- * reader knows (ask libgit2). No libgit2, one read of the index.
+ * reader knows (ask libgit2). No libgit2; the answer for an index is
+ * remembered in .bancada/tmp, so the index is read once per change.
  */
-int bc_git_fast_index_has_suffix(const char *toplevel, const char *suffix);
+int bc_git_fast_index_has_suffix(bc_project *p, const char *toplevel, const char *suffix);
+
+/* ---- the git index (version 2 or 3), read in place ---- */
+uint32_t bc_be32(const unsigned char *p);
+struct bc_ix_iter {
+	const unsigned char *ix;
+	size_t len, off;            /* off: where the next entry (or the extensions) start */
+	uint32_t ver, n, i;
+};
+struct bc_ix_ent {
+	const unsigned char *raw;   /* the entry: stat data at its documented offsets */
+	size_t head;                /* bytes before the path (62, or 64 with extended flags) */
+	const char *path;           /* not NUL-terminated in the map: plen bytes */
+	size_t plen;
+	uint16_t flags;
+	uint8_t ext;                /* extended flags' high byte (skip-worktree, intent-to-add) */
+	uint32_t mode;
+};
+/* -1 when `ix` is not an index this reader knows. */
+int bc_ix_iter_init(struct bc_ix_iter *it, const unsigned char *ix, size_t len);
+/* 1 and the next entry, 0 at the end, -1 when the index is malformed. */
+int bc_ix_next(struct bc_ix_iter *it, struct bc_ix_ent *e);
+
+/* ---- the work-tree watcher's client side (git-watch.c) ---- */
+struct bc_watch_reply {
+	char inst[33];              /* the watcher's instance: random at its start */
+	unsigned long long gen;     /* bumped by every change to a tracked path */
+	char sum[41];               /* checksum of the index it watches by */
+};
+/*
+ * Ask the watcher of the project's work tree for its generation, once it
+ * has read the index whose checksum is `sum`: 0 and `out`; -1 when none
+ * answers (p->watch_missing set when one could be started).
+ */
+int bc_git_watch_ask(bc_project *p, const char *sum, struct bc_watch_reply *out);
 
 #endif

@@ -17,6 +17,7 @@ struct bc_project {
 	int txdepth;              /* nested bc_tx_begin calls */
 	int wal_frames;           /* frames in the WAL after our last commit */
 	struct bc_git_prefetch *git_prefetch; /* git state being read (git-prefetch.c) */
+	int watch_missing;        /* no work-tree watcher answered (git-watch.c) */
 	bc_error_class errclass;
 	char errmsg[1024];
 	char pathbuf[PATH_MAX];

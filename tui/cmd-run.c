@@ -181,6 +181,9 @@ run_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 		ro.before_arg = cwd;
 	}
 	int status = record_run(ctx->p, id, &ro);
+	/* no watcher answered the clean check: start one for the next run */
+	if (want_git)
+		cmd_watch_autostart(ctx->p);
 	/* what it wrote, hashed (and cached with --add-outputs) once it is done */
 	for (int i = 0; i < nout; i++) {
 		if (access(outputs[i], F_OK) != 0)

@@ -12,6 +12,7 @@ extern const struct bc_cmd cmd_init, cmd_run, cmd_ls, cmd_show, cmd_diff, cmd_me
 extern const struct bc_cmd cmd_plugin;
 extern const struct bc_cmd cmd_data;
 extern const struct bc_cmd cmd_bundle;
+extern const struct bc_cmd cmd_watch;
 const struct bc_cmd *const cmd_table[] = {
 	&cmd_init,
 	&cmd_run,
@@ -36,6 +37,7 @@ const struct bc_cmd *const cmd_table[] = {
 	&cmd_plugin,
 	&cmd_data,
 	&cmd_bundle,
+	&cmd_watch,
 	NULL,
 };
 

@@ -81,4 +81,7 @@ void table_free(struct out_table *t);
  * commands needing a project get a clear error suggesting `bancada init`. */
 int cmd_open_project(struct bc_cmd_ctx *ctx, int readonly);
 
+/* Start the work-tree watcher (cmd-watch.c) when a git state read found none. */
+void cmd_watch_autostart(bc_project *p);
+
 #endif

@@ -10,7 +10,9 @@ export HOME="$T_TMP/home" TZ=UTC LC_ALL=C.UTF-8 NO_COLOR=1 XDG_CONFIG_HOME="$T_T
 	XDG_STATE_HOME="$T_TMP/home/.local/state" XDG_DATA_HOME="$T_TMP/home/.local/share"
 export GIT_AUTHOR_NAME=Test GIT_AUTHOR_EMAIL=test@example.com GIT_COMMITTER_NAME=Test \
 	GIT_COMMITTER_EMAIL=test@example.com GIT_CONFIG_NOSYSTEM=1
-unset BANCADA_RUN_ID BANCADA_METRICS BANCADA_PARAMS
+unset BANCADA_RUN_ID BANCADA_METRICS BANCADA_PARAMS BANCADA_WATCH
+# a watcher `bancada run` starts ends with its temp dir, or after this if the dir is kept
+export BANCADA_WATCH_IDLE_SECS=120
 mkdir -p "$HOME"
 git config --global init.defaultBranch main 2>/dev/null
 git config --global user.name Test; git config --global user.email test@example.com
