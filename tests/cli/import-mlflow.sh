@@ -136,28 +136,35 @@ INSERT INTO metrics VALUES('auc',0.5,1700000000500,'f1f1',0,0),('auc',0,17000000
 like "$(bc import mlflow "sqlite:///ml.db" 2>&1)" '^mlflow: 2 added' "sqlite:/// URI accepted"
 like "$(bc metrics 'db run' auc --csv | tail -1)" '^auc,1,nan,' "is_nan=1 comes in as NaN"
 like "$(bc show 'db run')" 'interrupted|dbexp' "KILLED and experiment mapped"
+# locker.py DB MODE READY RELEASE: hold a write transaction from the moment
+# READY is created until the test creates RELEASE (not for a fixed time: a
+# loaded machine may take seconds to run the import in between)
 cat > locker.py <<'EOF'
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 con.execute("BEGIN " + sys.argv[2])
 con.execute("INSERT INTO runs(run_uuid, status, start_time, experiment_id, lifecycle_stage) VALUES('f9f9', 'RUNNING', 1, 0, 'active')")
 open(sys.argv[3], "w").close()
-time.sleep(float(sys.argv[4]))
+end = time.time() + 120
+while not os.path.exists(sys.argv[4]) and time.time() < end:
+    time.sleep(0.02)
 con.execute("COMMIT")
 print("committed")
 EOF
-"$PY" locker.py ml.db IMMEDIATE ready1 1.5 > locker1.out & pid=$!
+"$PY" locker.py ml.db IMMEDIATE ready1 release1 > locker1.out & pid=$!
 while [ ! -e ready1 ]; do sleep 0.05; done
 out=$(bc import mlflow ml.db 2>&1); rc=$?
+touch release1
 is "$rc" 0 "import while MLflow holds a write transaction"
 like "$out" '0 added, 0 updated, 2 unchanged' "uncommitted rows are not seen"
 wait $pid
 is "$(cat locker1.out)" committed "the writer was not blocked by the read-only import"
 like "$(bc import mlflow ml.db 2>&1)" '1 added, 0 updated, 2 unchanged' "its run comes in once committed"
 sqlite3 ml.db "DELETE FROM runs WHERE run_uuid='f9f9'"
-"$PY" locker.py ml.db EXCLUSIVE ready2 4 > /dev/null & pid=$!
+"$PY" locker.py ml.db EXCLUSIVE ready2 release2 > /dev/null & pid=$!
 while [ ! -e ready2 ]; do sleep 0.05; done
 out=$(bc import mlflow ml.db 2>&1); rc=$?
+touch release2
 is "$rc" 1 "an exclusively locked database fails after a short wait"
 like "$out" 'locked by another process.*try again' "with a clear message"
 wait $pid

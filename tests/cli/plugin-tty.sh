@@ -18,8 +18,9 @@ echo tty-write > /dev/tty 2>/dev/null && echo "wrote to the terminal"
 stty raw -echo 2>/dev/null && echo "changed the terminal"
 kill -SEGV $$
 EOF
-printf 'key = W\nexec = sh %%(plugindir)/hang.sh\ntimeout = 2\n' > "$u/hang.conf"
-printf 'sleep 60\n' > "$u/hang.sh"
+# (a timeout far beyond the test's waits: q must stop it, not the timeout)
+printf 'key = W\nexec = sh %%(plugindir)/hang.sh\ntimeout = 60\n' > "$u/hang.conf"
+printf 'sleep 120\n' > "$u/hang.sh"
 tm_start 80 24 -c "$PWD" "env TERM=xterm-256color LC_ALL=C.UTF-8 sh -c 'stty -g > $T_TMP/before; $BANCADA; stty -g > $T_TMP/after; echo EXITED; sleep 30'"
 keys() { tm send-keys -t main "$@"; }
 tm_check '\[runs\] 4 runs' "the workbench is up"

@@ -109,13 +109,16 @@ tm_stop
 tm_start 100 30 -c "$PWD" "env -u LINES -u COLUMNS TERM=xterm-256color LC_ALL=C.UTF-8 $BANCADA"
 tm_check '\[runs\]' "reopened"
 keys : 'set columns = name,status,params.p' Enter
-screen=$(tm_screen; keys G; tm_screen)
+# wait for each screen (a loaded machine may take a while to draw it)
+tm_wait '^  name +status' 20
+screen=$(tm_screen; keys G; tm_wait ' ([0-9]+)/\1$' 20; tm_screen)
 like "$screen" '\\x1b\[' "ESC is drawn as a visible \\x1b"
 like "$screen" '\\u202e|\\u200b|\\u2066' "bidi/zero-width characters are drawn escaped"
 cols=$(printf '%s\n' "$screen" | grep 'finished' | sed 's/finished.*//' | while IFS= read -r l; do
 	printf '%s' "$l" | wc -L; done | sort -u | wc -l)
 is "$cols" 1 "the status column starts at the same screen column on every row"
 keys g Enter 4
+tm_wait '^EVIL21' 20
 screen=$(tm_screen)
 like "$screen" 'EVIL21' "a log line with CR shows what a terminal shows after the CR"
 unlike "$screen" 'EVIL21d' "no overwrite left over from the CR"

@@ -102,7 +102,7 @@ ok $? "LANG=C: the spike reaches the top"
 # the real terminal: tmux at 80x24
 if have_tmux; then
 	tm_start 80 24 "env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $BANCADA"
-	tm_wait 'big' 5
+	tm_wait 'big'
 	tm send-keys -t main p
 	tm_check '\[plot\] loss vs step' "tmux 80x24: p opens the plot"
 	like "$(tm_screen | grep '^ *50 ')" '^ +50 │ {40,50}[^ ]' "tmux 80x24: the spike is on screen"

@@ -46,7 +46,7 @@ P="$T_TMP/proj"
 
 # TERM=xterm-256color, UTF-8
 tm_start 100 30 "env TERM=xterm-256color $SSH -tt \"cd $P && echo \\\$\\\$ > $T_TMP/rpid && LC_ALL=C.UTF-8 exec $BANCADA\""
-tm_check '\[runs\] 4 runs' "over ssh -tt (xterm-256color): the runs view opens" 10
+tm_check '\[runs\] 4 runs' "over ssh -tt (xterm-256color): the runs view opens"
 tm send-keys -t main g Enter
 tm_check '\[run\] 0191d00 delta' "over ssh: Enter opens the run"
 tm send-keys -t main q p
@@ -57,15 +57,15 @@ alive "$rpid"
 ok $? "the remote workbench runs (pid $rpid)"
 tm kill-server
 gone=1
-for i in $(seq 1 15); do
+for i in $(seq 1 50); do
 	if ! alive "$rpid"; then gone=0; break; fi
 	sleep 0.1
 done
-ok $gone "it exits within 1.5 s of the ssh client going away"
+ok $gone "it exits when the ssh client goes away (within 5 s)"
 
 # TERM=vt100 LANG=C: ASCII only, no colours
 tm_start 100 30 "env TERM=vt100 $SSH -tt \"cd $P && LANG=C LC_ALL=C exec $BANCADA\""
-tm_check '\[runs\] 4 runs' "over ssh -tt (vt100, LANG=C): the runs view opens" 10
+tm_check '\[runs\] 4 runs' "over ssh -tt (vt100, LANG=C): the runs view opens"
 tm send-keys -t main g Space j Space p
 tm_check '\* delta|\* gamma' "LANG=C: the plot uses ASCII markers"
 screen=$(tm_screen)

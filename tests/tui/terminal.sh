@@ -35,7 +35,7 @@ have_tmux || { done_testing; }
 tm_start 80 24 -c "$PWD" "sh -c 'stty -g > $T_TMP/stty.before; $BANCADA < /dev/tty & echo \$! > $T_TMP/pid; wait; stty -g > $T_TMP/stty.after; sleep 30'"
 tm_check '\[runs\] 4 runs' "started in tmux"
 kill -SEGV "$(cat "$T_TMP/pid")"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T_TMP/stty.after" ] && break; sleep 0.1; done
+for i in $(seq 1 200); do [ -s "$T_TMP/stty.after" ] && break; sleep 0.1; done
 is "$(cat "$T_TMP/stty.after" 2>/dev/null)" "$(cat "$T_TMP/stty.before")" "after SIGSEGV the terminal modes are restored"
 tm_stop
 
@@ -57,8 +57,8 @@ tm_check '\[runs\] 4 runs' "started again"
 pid=$(cat "$T_TMP/pid2")
 kill -HUP "$pid"
 gone=1
-for i in 1 2 3 4 5 6 7 8 9 10; do alive "$pid" || { gone=0; break; }; sleep 0.1; done
-ok $gone "SIGHUP: exits within a second"
+for i in $(seq 1 50); do alive "$pid" || { gone=0; break; }; sleep 0.1; done
+ok $gone "SIGHUP: exits (within 5 s: about a second, more on a loaded machine)"
 tm_stop
 
 done_testing

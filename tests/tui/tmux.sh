@@ -67,22 +67,24 @@ pid=$(cat "$T_TMP/pid")
 alive "$pid"
 ok $? "still running after the resizes"
 
-# hang-up: the terminal disappears; the workbench must exit within a second
+# hang-up: the terminal disappears; the workbench must exit (in about a
+# second; 5 s allowed for a loaded CI machine)
 tm kill-server
 gone=1
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(seq 1 50); do
 	if ! alive "$pid"; then gone=0; break; fi
 	sleep 0.1
 done
-ok $gone "exits within a second when the terminal hangs up"
+ok $gone "exits when the terminal hangs up (within 5 s)"
 
 # 200x50 from the start, then q quits
 start 200 50
 tm_wait '\[runs\] 4 runs'
 like "$(tm_screen | sed -n 2p)" 'batch +lr +opt +acc +loss' "200x50: varying params and metrics are columns"
 keys q
-sleep 0.5
-alive "$(cat "$T_TMP/pid")"
+pid=$(cat "$T_TMP/pid")
+for i in $(seq 1 200); do alive "$pid" || break; sleep 0.1; done   # up to 20 s on a loaded machine
+alive "$pid"
 ok $((! $?)) "q in the runs view quits"
 
 # unknown TERM inside a terminal: the ls output with a note, not an ncurses error
