@@ -200,10 +200,11 @@ struct watcher {
 	char sum[41];               /* checksum of the index the watches follow */
 	char **files, **dirs;       /* sorted paths relative to root; "" is the root */
 	size_t nfiles, ndirs;
-	int *wd_kind;               /* by watch descriptor: 0 none, 1 dir, 2 file */
+	int *wd_kind;               /* by watch descriptor: 0 none, 1 dir, 2 file, 3 .git */
 	size_t *wd_idx;             /* ... and the index into dirs or files */
 	size_t nwd;
 	int stale;                  /* the set of watched paths must be read again */
+	int new_index;              /* .git/index was replaced */
 	int failed;                 /* cannot watch: why */
 	int remote;                 /* not a local filesystem: never watched */
 	char why[200];
@@ -415,6 +416,12 @@ watcher_load(struct watcher *w)
 	}
 	if (rootfd >= 0)
 		close(rootfd);
+	/* git replaces the index by renaming index.lock: read it again then,
+	 * before the next run asks, rather than while it waits */
+	snprintf(path, sizeof path, "%s/.git", w->root);
+	int gwd = inotify_add_watch(w->ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+	if (gwd >= 0)
+		remember_wd(w, gwd, 3, 0);
 	w->gen++;                               /* watching from here on */
 }
 
@@ -440,6 +447,11 @@ watcher_drain(struct watcher *w)
 				continue;
 			if (w->wd_kind[ev->wd] == 2) {
 				w->gen++;               /* a multiply-linked tracked file */
+				continue;
+			}
+			if (w->wd_kind[ev->wd] == 3) {
+				if (ev->len && !strcmp(ev->name, "index"))
+					w->new_index = 1;   /* .git/index replaced */
 				continue;
 			}
 			const char *dir = w->dirs[w->wd_idx[ev->wd]];
@@ -573,6 +585,13 @@ bc_git_watch_serve(bc_project *p, int idle_secs)
 			break;
 		if (pr > 0 && w.ifd >= 0 && (fds[1].revents & POLLIN))
 			watcher_drain(&w);
+		if (w.new_index && !w.remote) {
+			char now[41];
+			w.new_index = 0;
+			index_sum(w.root, now);
+			if (strcmp(now, w.sum))
+				watcher_load(&w);
+		}
 		if (pr > 0 && (fds[0].revents & POLLIN)) {
 			int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (cfd >= 0) {
