@@ -395,10 +395,8 @@ watcher_load(struct watcher *w)
 	for (size_t i = 0; i < w->ndirs; i++) {
 		snprintf(path, sizeof path, "%s/%s", w->root, w->dirs[i]);
 		int wd = inotify_add_watch(w->ifd, path, DIR_EVENTS);
-		if (wd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
-			w->stale = 1;               /* a tracked directory is missing: read again once it is back */
-			continue;
-		}
+		if (wd < 0 && (errno == ENOENT || errno == ENOTDIR))
+			continue;   /* missing: its parent, watched, sees it come back (and asks for a reload) */
 		if (remember_wd(w, wd, 1, i) < 0) {
 			watch_fail(w, "cannot watch the work tree (raise fs.inotify.max_user_watches?)", errno);
 			break;

@@ -94,6 +94,18 @@ bc run -q -- true
 is "$(field dirty)" true "a change inside the directory after it came back: still seen"
 git checkout -q -- src/deep/er/d.txt && settle && bc run -q -- true
 
+rm -rf src/deep
+bc run -q -- true
+is "$(field dirty)" true "a directory of tracked files deleted: dirty"
+bc run -q -- true
+git checkout -q -- src/deep && settle
+bc run -q -- true; bc run -q -- true
+is "$(field dirty)" false "restored from git: clean"
+echo once-more >> src/deep/er/d.txt
+bc run -q -- true
+is "$(field dirty)" true "a change inside the re-created directory: seen"
+git checkout -q -- src/deep/er/d.txt && settle && bc run -q -- true
+
 chmod +x src/f4.txt
 bc run -q -- true
 is "$(field dirty)" true "a mode change: dirty"
