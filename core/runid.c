@@ -2,6 +2,7 @@
 /* Run ids (time-ordered 128-bit), generated names and host facts. */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +28,35 @@ random_bytes(unsigned char *buf, size_t n)
 	}
 }
 
-/* 48 bits of milliseconds, then 80 random bits (UUIDv7-like), as 32 hex digits. */
+/*
+ * 48 bits of milliseconds, then 80 random bits (UUIDv7-like), as 32 hex
+ * digits. Monotonic within a process (as UUIDv7's counter method): an id made
+ * in the same millisecond as the previous one (or with the clock stepped
+ * back) is the previous one plus one, so `@` is the run created last even
+ * when two were created in one millisecond.
+ */
 void
 bc_runid_new(char out[33])
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static unsigned char last[16];
+	static uint64_t last_ms;
 	unsigned char b[16];
 	uint64_t ms = (uint64_t)bc_now_ms();
-	for (int i = 0; i < 6; i++)
-		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
-	random_bytes(b + 6, 10);
+	pthread_mutex_lock(&lock);
+	if (last_ms && ms <= last_ms) {
+		memcpy(b, last, sizeof b);
+		for (int i = 15; i >= 6 && ++b[i] == 0; i--)
+			;                               /* carry through the random part */
+	} else {
+		for (int i = 0; i < 6; i++)
+			b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+		random_bytes(b + 6, 10);
+		b[6] &= 0x7f;                       /* room to count up within a millisecond */
+		last_ms = ms;
+	}
+	memcpy(last, b, sizeof b);
+	pthread_mutex_unlock(&lock);
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hex[b[i] >> 4];

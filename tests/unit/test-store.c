@@ -94,6 +94,23 @@ TEST(newer_schema_refused)
 	bc_project_free(p);
 }
 
+TEST(ids_increase_within_a_millisecond)
+{
+	/* thousands of ids in a few milliseconds: each greater than the last */
+	char prev[33] = "", id[33];
+	int increasing = 1, same_ms = 0;
+	for (int i = 0; i < 5000; i++) {
+		bc_runid_new(id);
+		if (prev[0] && strcmp(id, prev) <= 0)
+			increasing = 0;
+		if (prev[0] && !strncmp(id, prev, 12))
+			same_ms++;
+		memcpy(prev, id, sizeof id);
+	}
+	ok(same_ms > 0, "several ids were made in one millisecond (%d)", same_ms);
+	ok(increasing, "every id is greater than the one before");
+}
+
 TEST(references)
 {
 	bc_project *p = NULL;
@@ -106,6 +123,7 @@ TEST(references)
 	ok(bc_run_create(p, &nr, a) == 0, "run alpha");
 	nr.name = "beta";
 	ok(bc_run_create(p, &nr, b) == 0, "run beta");
+	ok(strcmp(b, a) > 0, "beta's id sorts after alpha's (%s > %s)", b, a);
 	ok(bc_run_resolve(p, "@", 0, id) == 0 && !strcmp(id, b), "@ is the latest");
 	ok(bc_run_resolve(p, "@~1", 0, id) == 0 && !strcmp(id, a), "@~1 is the one before");
 	is_int(bc_run_resolve(p, "@~2", 0, id), BC_ENOTFOUND, "@~2 does not exist");
