@@ -5,10 +5,11 @@
  * HEAD and the branch come from .git/HEAD, refs/ and packed-refs; the index
  * (version 2 or 3) is read in place and every entry lstat()ed once against
  * the stat data git recorded, as git's own index does. Whether the index
- * matches HEAD's tree cannot be known without reading objects, so that is
- * remembered: after libgit2 found the tree clean, .bancada/tmp/git-clean holds
- * HEAD's commit and the index's checksum; while both are unchanged, the index
- * still matches. Anything unusual (a linked work tree, a split or sparse
+ * matches HEAD's tree is known when the index's cache tree (kept valid by
+ * `git commit`) names the tree of HEAD's loose commit object, and is
+ * remembered: .bancada/tmp/git-clean holds HEAD's commit and the index's
+ * checksum once that or libgit2 found them matching; while both are
+ * unchanged, the index still matches. Anything unusual (a linked work tree, a split or sparse
  * index, SHA-256, GIT_DIR...) returns "unknown" and libgit2 decides.
  */
 #include "config.h"
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "internal.h"
 #include "gitfast.h"
 
@@ -346,6 +348,88 @@ index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *
 	return 0;
 }
 
+/* The tree a commit names, from its loose object (as right after `git
+ * commit`); -1 when it is packed or unreadable (libgit2 reads it then). */
+static int
+commit_tree(int gitfd, const char *commit, char tree[41])
+{
+	char rel[64];
+	unsigned char in[1024], out[160];
+	snprintf(rel, sizeof rel, "objects/%.2s/%s", commit, commit + 2);
+	int fd = openat(gitfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, in, sizeof in);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit(&zs) != Z_OK)
+		return -1;
+	zs.next_in = in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = sizeof out - 1;
+	int zr = inflate(&zs, Z_SYNC_FLUSH);
+	size_t got = sizeof out - 1 - zs.avail_out;
+	inflateEnd(&zs);
+	if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+		return -1;
+	/* "commit <size>\0tree <hex>\n..." */
+	const unsigned char *nul = memchr(out, '\0', got);
+	if (got < 7 || memcmp(out, "commit ", 7) || !nul)
+		return -1;
+	const char *t = (const char *)nul + 1;
+	out[got] = '\0';
+	if (strncmp(t, "tree ", 5) || !is_hex40(t + 5) || t[45] != '\n')
+		return -1;
+	memcpy(tree, t + 5, 40);
+	tree[40] = '\0';
+	return 0;
+}
+
+/* The tree git would write for the index as it is, from its cache tree (the
+ * TREE extension) when that covers every entry; -1 when it is not there or
+ * invalidated (by `git add` since the last commit, say). */
+static int
+index_root_tree(const unsigned char *ix, size_t len, char tree[41])
+{
+	struct bc_ix_iter it;
+	struct bc_ix_ent e;
+	int r;
+	if (bc_ix_iter_init(&it, ix, len) < 0)
+		return -1;
+	while ((r = bc_ix_next(&it, &e)) > 0)
+		;
+	for (size_t off = it.off; r == 0 && off + 8 <= len - 20;) {
+		size_t sz = be32(ix + off + 4);
+		if (sz > len - 20 - off - 8)
+			return -1;
+		const unsigned char *p = ix + off + 8, *end = p + sz;
+		off += 8 + sz;
+		if (memcmp(p - 8, "TREE", 4))
+			continue;
+		/* the root entry first: an empty path, "<entries> <subtrees>\n", its id */
+		char num[48];
+		size_t k = 0;
+		if (p >= end || *p++ != '\0')
+			return -1;
+		while (p < end && *p != '\n' && k < sizeof num - 1)
+			num[k++] = (char)*p++;
+		num[k] = '\0';
+		long entries;
+		int subtrees;
+		if (p >= end || sscanf(num, "%ld %d", &entries, &subtrees) != 2 || entries != (long)it.n ||
+		    end - ++p < 20)
+			return -1;
+		for (int i = 0; i < 20; i++)
+			snprintf(tree + 2 * i, 3, "%02x", p[i]);
+		return 0;
+	}
+	return -1;
+}
+
 static void
 clean_key(char *key, size_t size, const char *commit, const char *sum)
 {
@@ -392,15 +476,23 @@ bc_git_fast_state(bc_project *p, const char *dir, bc_git_state *out)
 	char wline[96] = "";
 	if (!strcmp(wt, p->root) && bc_git_watch_ask(p, sum, &w1) == 0 && !strcmp(w1.sum, sum))
 		snprintf(wline, sizeof wline, "w %s %llu\n", w1.inst, w1.gen);
-	if (kl <= 0 || strncmp(key, known, klen))
-		goto done;
-	if (!wline[0] || strcmp(known + klen, wline)) {
+	int key_ok = kl > 0 && !strncmp(key, known, klen);
+	if (!key_ok) {
+		/* a new index or a new HEAD: when the index's cache tree is the
+		 * tree of HEAD's commit (as right after `git commit`), the index
+		 * matches HEAD without libgit2 reading a tree */
+		char t1[41], t2[41];
+		if (index_root_tree(ix, len, t1) < 0 || commit_tree(gitfd, commit, t2) < 0 || strcmp(t1, t2))
+			goto done;
+	}
+	if (!key_ok || !wline[0] || strcmp(known + klen, wline)) {
 		if (index_matches(wtfd, ix, len, &ist, sum) != 0)
 			goto done;
-		if (wline[0] && bc_git_watch_ask(p, sum, &w2) == 0 && w2.gen == w1.gen &&
-		    !strcmp(w2.inst, w1.inst)) {
+		int earned = wline[0] && bc_git_watch_ask(p, sum, &w2) == 0 && w2.gen == w1.gen &&
+			!strcmp(w2.inst, w1.inst);
+		if (earned || !key_ok) {
 			char both[256];
-			int n = snprintf(both, sizeof both, "%s%s", key, wline);
+			int n = snprintf(both, sizeof both, "%s%s", key, earned ? wline : "");
 			if (n > 0 && (size_t)n < sizeof both)
 				cache_write(p, CLEAN_FILE, both, (size_t)n);
 		}

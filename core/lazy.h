@@ -30,6 +30,7 @@ BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_git;
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_archive;
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_crypto;
 BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_yaml;
+BC_LAZY_HIDDEN extern struct bc_lazy_lib bc_lazy_zlib;
 
 /* Load the library now (once; thread-safe). 0, or -1 with lib->err set. */
 BC_LAZY_HIDDEN int bc_lazy_load(struct bc_lazy_lib *lib);

@@ -10,7 +10,7 @@ what=${1:-demo}
 dir=${2:-build}
 
 PKGS="build-essential autoconf automake libtool pkg-config git libsqlite3-dev libgit2-dev
-libarchive-dev libncurses-dev libjansson-dev libyaml-dev libssl-dev tmux sqlite3 python3 zstd
+libarchive-dev libncurses-dev libjansson-dev libyaml-dev libssl-dev zlib1g-dev tmux sqlite3 python3 zstd
 openssh-server openssh-client libarchive-tools xz-utils unzip zip bsdutils"
 TEST_PKGS="python3-sklearn locales strace"
 

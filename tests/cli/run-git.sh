@@ -88,4 +88,22 @@ is "$(field dirty)" false "clean again"
 echo more >> "$first"
 bc run -q -- true
 is "$(field dirty)" true "a change to the first of 6,000 files is seen"
+git checkout -q -- "$first" && settle
+
+# right after a commit: the index's cache tree names the new commit's tree, so
+# the first run knows the tree clean without libgit2 (LD_DEBUG lists what loads)
+libgit2_loaded() { LD_DEBUG=libs "$BANCADA" run -q -- true 2>&1 | grep -c 'calling init: .*libgit2'; }
+echo after > src/f5.txt && git commit -qam after && settle
+is "$(libgit2_loaded)" 0 "after a commit: libgit2 not loaded"
+is "$(field commit)" "$(git rev-parse HEAD)" "after a commit: the new commit (from the cache tree)"
+is "$(field dirty)" false "after a commit: clean"
+git reset -q --soft HEAD~1 && settle
+[ "$(libgit2_loaded)" -ge 1 ]; ok $? "HEAD moved back, the index kept the new tree: libgit2 decides"
+is "$(field commit)" "$(git rev-parse HEAD)" "the older commit"
+is "$(field dirty)" true "its tree differs from the index: dirty"
+like "$(bc show @ --json)" "\\+after" "and the staged change is the patch"
+git commit -qm after-again && settle
+echo staged-only >> src/f5.txt && git add src/f5.txt && settle
+[ "$(libgit2_loaded)" -ge 1 ]; ok $? "a staged change (cache tree invalidated): libgit2 decides"
+is "$(field dirty)" true "and finds it dirty"
 done_testing
