@@ -176,7 +176,9 @@ watch_exec(struct bc_cmd_ctx *ctx, int argc, char **argv)
 			return cmd_error("no watcher runs for this project: nothing to stop");
 		if (wait_for(ctx->p, 0, &w) < 0)
 			return cmd_error("the watcher did not stop within 5 s");
-		printf("stopped the watcher of %s\n", bc_project_root(ctx->p));
+		fputs("stopped the watcher of ", stdout);
+		out_text(stdout, bc_project_root(ctx->p), 0);   /* a directory name is untrusted text */
+		putchar('\n');
 		return EXIT_OK;
 	}
 	return cmd_usage(&cmd_watch, "the action is one of start, stop, status");

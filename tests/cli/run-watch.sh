@@ -185,4 +185,12 @@ is "$?" 0 "a project with a watcher copies with cp -r (no socket file inside)"
 rm -rf proj
 gone_within "$p3"; ok $? "the work tree removed: the watcher exits"
 
+# a work tree whose name carries control characters: shown escaped, on every path
+evil=$(printf 'ev\033[31mil\rx')
+new_repo "$evil" && cd "$evil" || exit 1
+{ bc watch start; bc watch status; bc watch status --json; bc watch stop; } > ../evil-out 2>&1
+no_raw_controls ../evil-out; ok $? "start, status and stop print the name with its controls escaped"
+like "$(cat ../evil-out)" "stopped the watcher of" "and stop said so"
+cd ..
+
 done_testing
