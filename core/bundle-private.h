@@ -20,7 +20,6 @@ void bundle_locale_enter(bundle_locale *l);
 void bundle_locale_leave(bundle_locale *l);
 
 /* ---- hashing ---- */
-void bundle_hex(const unsigned char *md, size_t n, char *out);
 /* Finish an EVP SHA-256 context into 64 hex digits + NUL. */
 int bundle_sha256_final(EVP_MD_CTX *ctx, char out[65]);
 /* SHA-256 of a memory block as hex. */

@@ -64,17 +64,6 @@ bundle_locale_leave(bundle_locale *l)
 	}
 }
 
-void
-bundle_hex(const unsigned char *md, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 bundle_sha256_final(EVP_MD_CTX *ctx, char out[65])
 {
@@ -82,7 +71,7 @@ bundle_sha256_final(EVP_MD_CTX *ctx, char out[65])
 	unsigned int n = 0;
 	if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
 		return -1;
-	bundle_hex(md, 32, out);
+	bc_hex(md, 32, out);
 	return 0;
 }
 
@@ -92,7 +81,7 @@ bundle_sha256_mem(const void *data, size_t len, char out[65])
 	unsigned char md[32];
 	unsigned int n = 32;
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	bundle_hex(md, 32, out);
+	bc_hex(md, 32, out);
 }
 
 void

@@ -38,12 +38,7 @@ sha256_md(void)
 void
 data_hex(const unsigned char *md, char hex[BC_DATA_HEX])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
+	bc_hex(md, 32, hex);
 }
 
 int

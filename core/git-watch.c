@@ -311,16 +311,12 @@ static void
 index_sum(const char *root, char sum[41])
 {
 	char path[PATH_MAX];
-	unsigned char t[20];
-	struct stat st;
 	sum[0] = '\0';
 	snprintf(path, sizeof path, "%s/.git/index", root);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) == 0 && st.st_size >= 32 && pread(fd, t, 20, st.st_size - 20) == 20)
-		for (int i = 0; i < 20; i++)
-			snprintf(sum + 2 * i, 3, "%02x", t[i]);
+	bc_git_index_sum(fd, sum);
 	close(fd);
 }
 
@@ -348,8 +344,7 @@ watcher_load(struct watcher *w)
 		watch_fail(w, "cannot read the git index", e < 0 ? -e : EINVAL);
 		return;
 	}
-	for (int i = 0; i < 20; i++)
-		snprintf(w->sum + 2 * i, 3, "%02x", (unsigned char)ix[len - 20 + i]);
+	bc_hex((const unsigned char *)ix + len - 20, 20, w->sum);
 	size_t fcap = 0, dcap = 0;
 	struct bc_ix_ent ent;
 	int more, ok = push_path(&w->dirs, &w->ndirs, &dcap, "", 0) == 0;
@@ -554,8 +549,7 @@ bc_git_watch_serve(bc_project *p, int idle_secs)
 		memcpy(r, &t, sizeof t);
 		memcpy(r + 8, &t, sizeof t);
 	}
-	for (int i = 0; i < 16; i++)
-		snprintf(w.inst + 2 * i, 3, "%02x", r[i]);
+	bc_hex(r, 16, w.inst);
 	w.started_ms = w.last_ms = bc_now_ms();
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_term;

@@ -259,14 +259,8 @@ stat_range(void *arg)
 		}
 		struct stat st;
 		if (fstatat(dfd, base ? base + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (uint32_t)st.st_size != be32(e + 36) || (uint32_t)st.st_ino != be32(e + 20) ||
-		    (uint32_t)st.st_mtim.tv_sec != be32(e + 8) || (uint32_t)st.st_mtim.tv_nsec != be32(e + 12) ||
-		    (st.st_mode & S_IFMT) != (mode & S_IFMT) ||
-		    (S_ISREG(st.st_mode) && !(st.st_mode & S_IXUSR) != !(mode & 0100)))
-			j->rc = 1;                  /* touched (or chmod'ed) since git looked */
-		else if (st.st_mtim.tv_sec > j->ist->st_mtim.tv_sec || (st.st_mtim.tv_sec == j->ist->st_mtim.tv_sec &&
-		    st.st_mtim.tv_nsec >= j->ist->st_mtim.tv_nsec))
-			j->rc = 1;                  /* "racy": written as the index was */
+		    !bc_git_stat_unchanged(&st, be32(e + 36), be32(e + 20), be32(e + 8), be32(e + 12), mode, j->ist))
+			j->rc = 1;                  /* changed, or racy */
 	}
 	if (dfd >= 0 && dfd != j->wtfd)
 		close(dfd);
@@ -343,13 +337,24 @@ index_matches(int wtfd, const unsigned char *ix, size_t len, const struct stat *
 			return -1;
 		off += 8 + (size_t)be32(ix + off + 4);
 	}
-	for (int i = 0; i < 20; i++)
-		snprintf(sum + 2 * i, 3, "%02x", ix[len - 20 + i]);
+	bc_hex(ix + len - 20, 20, sum);
 	return 0;
 }
 
 /* The tree a commit names, from its loose object (as right after `git
  * commit`); -1 when it is packed or unreadable (libgit2 reads it then). */
+int
+bc_git_index_sum(int fd, char sum[41])
+{
+	struct stat st;
+	unsigned char t[20];
+	sum[0] = '\0';
+	if (fstat(fd, &st) < 0 || st.st_size < 32 || pread(fd, t, 20, st.st_size - 20) != 20)
+		return -1;
+	bc_hex(t, 20, sum);
+	return 0;
+}
+
 static int
 commit_tree(int gitfd, const char *commit, char tree[41])
 {
@@ -423,8 +428,7 @@ index_root_tree(const unsigned char *ix, size_t len, char tree[41])
 		if (p >= end || sscanf(num, "%ld %d", &entries, &subtrees) != 2 || entries != (long)it.n ||
 		    end - ++p < 20)
 			return -1;
-		for (int i = 0; i < 20; i++)
-			snprintf(tree + 2 * i, 3, "%02x", p[i]);
+		bc_hex(p, 20, tree);
 		return 0;
 	}
 	return -1;
@@ -460,8 +464,7 @@ bc_git_fast_state(bc_project *p, const char *dir, bc_git_state *out)
 	ix = map;
 	ixlen = len;
 	/* the cheap half first: is this (commit, index) pair known to match? */
-	for (int i = 0; i < 20; i++)
-		snprintf(sum + 2 * i, 3, "%02x", ix[len - 20 + i]);
+	bc_hex(ix + len - 20, 20, sum);
 	char key[128], known[256];
 	clean_key(key, sizeof key, commit, sum);
 	size_t klen = strlen(key);
@@ -519,17 +522,13 @@ done:
 void
 bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char *commit)
 {
-	char gitdir[PATH_MAX], sum[41], key[128], buf[64];
+	char gitdir[PATH_MAX], sum[41], key[128];
 	if (!toplevel || !commit || strlen(commit) != 40 ||
 	    (size_t)snprintf(gitdir, sizeof gitdir, "%s/.git", toplevel) >= sizeof gitdir)
 		return;
 	int gitfd = open(gitdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int fd = gitfd >= 0 ? openat(gitfd, "index", O_RDONLY | O_CLOEXEC) : -1;
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 32 &&
-	    pread(fd, buf, 20, st.st_size - 20) == 20) {
-		for (int i = 0; i < 20; i++)
-			snprintf(sum + 2 * i, 3, "%02x", (unsigned char)buf[i]);
+	if (fd >= 0 && bc_git_index_sum(fd, sum) == 0) {
 		clean_key(key, sizeof key, commit, sum);
 		char *cpath = bc_path_join(p->dir, CLEAN_FILE);
 		char known[256];
@@ -589,12 +588,9 @@ bc_git_fast_index_has_suffix(bc_project *p, const char *toplevel, const char *su
 		goto done;
 	size_t len = (size_t)st.st_size, sl = strlen(suffix);
 	/* the index's trailing checksum names its content: asked before, known */
-	unsigned char trail[20];
 	char sum[41];
-	if (pread(fd, trail, 20, st.st_size - 20) != 20)
+	if (bc_git_index_sum(fd, sum) < 0)
 		goto done;
-	for (int i = 0; i < 20; i++)
-		snprintf(sum + 2 * i, 3, "%02x", trail[i]);
 	if ((rc = suffix_memo_get(p, sum, suffix)) >= 0)
 		goto done;
 	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);

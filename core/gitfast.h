@@ -3,6 +3,8 @@
 #ifndef BANCADA_CORE_GITFAST_H
 #define BANCADA_CORE_GITFAST_H
 
+#include <stdint.h>
+#include <sys/stat.h>
 #include "internal.h"
 
 /*
@@ -21,6 +23,25 @@ void bc_git_fast_remember_clean(bc_project *p, const char *toplevel, const char 
  */
 int bc_git_fast_index_has_suffix(bc_project *p, const char *toplevel, const char *suffix);
 
+/*
+ * Whether a file's lstat `st` still matches the stat data git recorded for it
+ * (size, inode, mtime, file type, exec bit) and it was not written as the
+ * index `ist` was ("racy"): 1 unchanged, 0 it may have changed. Shared by
+ * the stat pass here and the one before libgit2's diff (gitinfo.c).
+ */
+static inline int
+bc_git_stat_unchanged(const struct stat *st, uint32_t size, uint32_t ino, uint32_t mtime_s,
+	uint32_t mtime_ns, uint32_t mode, const struct stat *ist)
+{
+	if ((uint32_t)st->st_size != size || (uint32_t)st->st_ino != ino ||
+	    (uint32_t)st->st_mtim.tv_sec != mtime_s || (uint32_t)st->st_mtim.tv_nsec != mtime_ns ||
+	    (st->st_mode & S_IFMT) != (mode & S_IFMT) ||
+	    (S_ISREG(st->st_mode) && !(st->st_mode & S_IXUSR) != !(mode & 0100)))
+		return 0;                       /* touched (or chmod'ed) since git looked */
+	return st->st_mtim.tv_sec < ist->st_mtim.tv_sec || (st->st_mtim.tv_sec == ist->st_mtim.tv_sec &&
+		st->st_mtim.tv_nsec < ist->st_mtim.tv_nsec);   /* else "racy" */
+}
+
 /* ---- the git index (version 2 or 3), read in place ---- */
 uint32_t bc_be32(const unsigned char *p);
 struct bc_ix_iter {
@@ -37,6 +58,8 @@ struct bc_ix_ent {
 	uint8_t ext;                /* extended flags' high byte (skip-worktree, intent-to-add) */
 	uint32_t mode;
 };
+/* The checksum of the index open as `fd` (its last 20 bytes), in hex: 0 or -1. */
+int bc_git_index_sum(int fd, char sum[41]);
 /* -1 when `ix` is not an index this reader knows. */
 int bc_ix_iter_init(struct bc_ix_iter *it, const unsigned char *ix, size_t len);
 /* 1 and the next entry, 0 at the end, -1 when the index is malformed. */

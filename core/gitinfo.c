@@ -106,15 +106,9 @@ maybe_dirty(git_repository *repo, git_tree *head)
 		if ((size_t)snprintf(path, sizeof path, "%s%s", wd, e->path) >= sizeof path ||
 		    lstat(path, &st) < 0)
 			goto done;                      /* deleted, or unreadable */
-		if ((uint32_t)st.st_size != e->file_size || (uint32_t)st.st_ino != e->ino ||
-		    (int32_t)st.st_mtim.tv_sec != e->mtime.seconds ||
-		    (uint32_t)st.st_mtim.tv_nsec != e->mtime.nanoseconds ||
-		    (st.st_mode & S_IFMT) != (e->mode & S_IFMT) ||
-		    (S_ISREG(st.st_mode) && !(st.st_mode & S_IXUSR) != !(e->mode & 0100)))
-			goto done;                      /* touched (or chmod'ed) since git looked */
-		if (st.st_mtim.tv_sec > ist.st_mtim.tv_sec ||
-		    (st.st_mtim.tv_sec == ist.st_mtim.tv_sec && st.st_mtim.tv_nsec >= ist.st_mtim.tv_nsec))
-			goto done;                      /* "racy": written as the index was */
+		if (!bc_git_stat_unchanged(&st, e->file_size, e->ino, (uint32_t)e->mtime.seconds,
+				e->mtime.nanoseconds, e->mode, &ist))
+			goto done;                      /* changed, or racy */
 	}
 	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	opts.flags = GIT_DIFF_IGNORE_SUBMODULES;

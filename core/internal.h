@@ -35,6 +35,8 @@ int bc_write_file_atomic(const char *path, const void *data, size_t len, int mod
 int bc_fsync_dir(const char *dir);
 /* FNV-1a of `n` bytes, for in-memory hash tables (never stored). */
 uint64_t bc_hash_bytes(const void *s, size_t n);
+/* `n` bytes as 2n lowercase hex digits and a NUL (out holds 2n + 1). */
+void bc_hex(const unsigned char *b, size_t n, char *out);
 /* Remove a directory tree (no symlink following). */
 int bc_rm_rf(const char *path);
 

@@ -57,12 +57,7 @@ bc_runid_new(char out[33])
 	}
 	memcpy(last, b, sizeof b);
 	pthread_mutex_unlock(&lock);
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[32] = '\0';
+	bc_hex(b, 16, out);
 }
 
 int

@@ -12,6 +12,17 @@
 #include <unistd.h>
 #include "internal.h"
 
+void
+bc_hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int64_t
 bc_now_ms(void)
 {
